@@ -1,0 +1,3 @@
+module vaultdrill
+
+go 1.26.8

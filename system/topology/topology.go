@@ -1,0 +1,117 @@
+package topology
+
+import (
+	"fmt"
+	"sort"
+
+	"vaultdrill/system/env"
+)
+
+// Region names a failure domain.
+type Region string
+
+// Default region names.
+const (
+	Primary   Region = "primary"
+	Secondary Region = "secondary"
+	DR        Region = "dr"
+)
+
+// Role says what a node does.
+type Role string
+
+const (
+	RoleLedger Role = "ledger"
+	RoleClient Role = "client" // a harness actor, not part of the custody system
+)
+
+// Node places one node.
+type Node struct {
+	ID     env.NodeID
+	Region Region
+	Role   Role
+	// RaftID is the ledger replica's raft id (1-based); zero for other roles.
+	RaftID uint64
+}
+
+// Topology is plain data: regions in order (the first is the primary) and
+// nodes. It is part of a scenario and of the report.
+type Topology struct {
+	Regions []Region
+	Nodes   []Node
+}
+
+// Default is 3 regions and 5 ledger replicas: 2 primary, 2 secondary, 1 DR.
+func Default() Topology {
+	return Ledger([]Region{Primary, Secondary, DR}, []int{2, 2, 1})
+}
+
+// Ledger builds a topology with perRegion[i] ledger replicas in regions[i].
+func Ledger(regions []Region, perRegion []int) Topology {
+	t := Topology{Regions: append([]Region(nil), regions...)}
+	id := uint64(0)
+	for i, r := range regions {
+		for j := 0; j < perRegion[i]; j++ {
+			id++
+			t.Nodes = append(t.Nodes, Node{
+				ID:     env.NodeID(fmt.Sprintf("ledger-%d", id)),
+				Region: r,
+				Role:   RoleLedger,
+				RaftID: id,
+			})
+		}
+	}
+	return t
+}
+
+// ByRole returns the nodes with the role, in topology order.
+func (t Topology) ByRole(role Role) []Node {
+	var out []Node
+	for _, n := range t.Nodes {
+		if n.Role == role {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// InRegion returns the ids of nodes in the region, sorted.
+func (t Topology) InRegion(r Region) []env.NodeID {
+	var out []env.NodeID
+	for _, n := range t.Nodes {
+		if n.Region == r {
+			out = append(out, n.ID)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Find returns the node with the id.
+func (t Topology) Find(id env.NodeID) (Node, bool) {
+	for _, n := range t.Nodes {
+		if n.ID == id {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// Ledger replicas' ids, in raft id order.
+func (t Topology) LedgerIDs() []env.NodeID {
+	var out []env.NodeID
+	for _, n := range t.ByRole(RoleLedger) {
+		out = append(out, n.ID)
+	}
+	return out
+}
+
+// HasRegion reports whether r is one of the topology's regions.
+func (t Topology) HasRegion(r Region) bool {
+	for _, x := range t.Regions {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
