@@ -69,7 +69,7 @@ func (d *Disk) Delete(name string) {
 
 func (d *Disk) List(prefix string) []string {
 	var out []string
-	for name := range d.cur {
+	for name := range d.cur { // determinism: allowed (sorted below)
 		if strings.HasPrefix(name, prefix) {
 			out = append(out, name)
 		}
@@ -97,7 +97,7 @@ func (d *Disk) Sync() {
 func (d *Disk) crash(r *rand.Rand) (torn []string) {
 	if d.tornArmed {
 		names := make([]string, 0, len(d.dirty))
-		for name := range d.dirty {
+		for name := range d.dirty { // determinism: allowed (sorted below)
 			names = append(names, name)
 		}
 		sort.Strings(names)
@@ -117,7 +117,7 @@ func (d *Disk) crash(r *rand.Rand) (torn []string) {
 		d.tornArmed = false
 	}
 	d.cur = make(map[string][]byte, len(d.durable))
-	for name, b := range d.durable {
+	for name, b := range d.durable { // determinism: allowed (copies each file independently)
 		d.cur[name] = b[:len(b):len(b)]
 	}
 	clear(d.dirty)
@@ -135,7 +135,7 @@ func (d *Disk) Durable(name string) ([]byte, bool) {
 // Size returns the total bytes in the current view.
 func (d *Disk) Size() int {
 	n := 0
-	for _, b := range d.cur {
+	for _, b := range d.cur { // determinism: allowed (a sum)
 		n += len(b)
 	}
 	return n
