@@ -1,0 +1,130 @@
+package faults
+
+import "sort"
+
+// Kind names one fault action. The string is the word used in a plan's text
+// and in scenario files.
+type Kind string
+
+const (
+	Crash   Kind = "crash"
+	Restart Kind = "restart"
+	Pause   Kind = "pause"
+	Resume  Kind = "resume"
+	// Partition is a symmetric cut between Groups. Nodes named in no group
+	// stay connected to every node.
+	Partition Kind = "partition"
+	// PartitionOneWay blocks the Nodes -> To direction only.
+	PartitionOneWay Kind = "partition-oneway"
+	// RegionDown crashes a region's nodes and cuts its links; RegionUp
+	// restores the links and restarts the nodes.
+	RegionDown Kind = "region-down"
+	RegionUp   Kind = "region-up"
+	// Heal removes every partition (symmetric and one-way); region cuts stay.
+	Heal Kind = "heal"
+	// HealAll ends the chaos window: partitions healed, paused nodes resumed,
+	// crashed nodes restarted, regions up, skews and link faults cleared.
+	HealAll Kind = "heal-all"
+	// Skew sets each node's clock offset to Duration (may be negative).
+	Skew Kind = "skew"
+	// ClockJump adds Duration to each node's clock offset.
+	ClockJump Kind = "clock-jump"
+	// LinkFaults sets network-wide loss, duplication, reordering and extra
+	// delay (Link); a zero Link turns them off.
+	LinkFaults Kind = "links"
+	// DiskTorn arms a torn write: at the node's next crash, the last unsynced
+	// append of a file survives as a prefix.
+	DiskTorn Kind = "disk-torn"
+)
+
+// shape says which Action fields a kind uses; the text form and Validate
+// both follow it, so they cannot disagree.
+type shape uint8
+
+const (
+	shapeNone     shape = iota // heal, heal-all
+	shapeNodes                 // Nodes
+	shapeNodesDur              // Nodes, Duration
+	shapeGroups                // Groups
+	shapeFromTo                // Nodes -> To
+	shapeRegion                // Region
+	shapeLink                  // Link
+)
+
+// KindInfo is one entry of the fault catalog.
+type KindInfo struct {
+	Kind Kind
+	// Start is true for kinds that begin a fault (and may be drawn by
+	// Generate); false for undos such as restart or heal.
+	Start bool
+	// Undo is what Generate emits to end a fault of this kind.
+	Undo Kind
+	// Args is the argument syntax in a plan's text.
+	Args string
+	// Summary is one line for --help.
+	Summary string
+	shape   shape
+}
+
+// catalog lists every kind, sorted by name.
+var catalog = []KindInfo{
+	{Kind: ClockJump, Start: true, Undo: Skew, Args: "NODES DURATION", Summary: "add DURATION (may be negative) to the nodes' clock offset", shape: shapeNodesDur},
+	{Kind: Crash, Start: true, Undo: Restart, Args: "NODES", Summary: "crash the nodes (unsynced disk state is lost)", shape: shapeNodes},
+	{Kind: DiskTorn, Start: true, Undo: Restart, Args: "NODES", Summary: "arm a torn write: at the node's next crash the last unsynced append survives as a prefix (generated with a crash)", shape: shapeNodes},
+	{Kind: Heal, Args: "", Summary: "remove every partition (symmetric and one-way)", shape: shapeNone},
+	{Kind: HealAll, Args: "", Summary: "end of chaos: heal, resume, restart, regions up, clear skew and link faults", shape: shapeNone},
+	{Kind: LinkFaults, Start: true, Undo: LinkFaults, Args: "off | loss=PERMILLE dup=PERMILLE reorder=PERMILLE delay=DURATION", Summary: "set network-wide link faults (per mille); off clears them", shape: shapeLink},
+	{Kind: Partition, Start: true, Undo: Heal, Args: "NODES | NODES [| NODES ...]", Summary: "symmetric cut between the groups; unnamed nodes stay connected", shape: shapeGroups},
+	{Kind: PartitionOneWay, Start: true, Undo: Heal, Args: "NODES -> NODES", Summary: "block messages from the first set to the second only", shape: shapeFromTo},
+	{Kind: Pause, Start: true, Undo: Resume, Args: "NODES", Summary: "stop stepping the nodes (state kept, timers and messages wait)", shape: shapeNodes},
+	{Kind: RegionDown, Start: true, Undo: RegionUp, Args: "REGION", Summary: "crash the region's nodes and cut its links", shape: shapeRegion},
+	{Kind: RegionUp, Args: "REGION", Summary: "restore the region's links and restart its nodes", shape: shapeRegion},
+	{Kind: Restart, Args: "NODES", Summary: "restart crashed nodes from their durable disk", shape: shapeNodes},
+	{Kind: Resume, Args: "NODES", Summary: "resume paused nodes", shape: shapeNodes},
+	{Kind: Skew, Start: true, Undo: Skew, Args: "NODES DURATION", Summary: "set the nodes' clock offset to DURATION (may be negative; 0 clears it)", shape: shapeNodesDur},
+}
+
+// Info returns the catalog entry for k.
+func Info(k Kind) (KindInfo, bool) {
+	for _, ki := range catalog {
+		if ki.Kind == k {
+			return ki, true
+		}
+	}
+	return KindInfo{}, false
+}
+
+// Catalog returns every kind's entry, sorted by name.
+func Catalog() []KindInfo { return append([]KindInfo(nil), catalog...) }
+
+// KindNames returns every kind's name, sorted, for --help and scenario
+// validation.
+func KindNames() []string {
+	out := make([]string, len(catalog))
+	for i, ki := range catalog {
+		out[i] = string(ki.Kind)
+	}
+	return out
+}
+
+// StartKinds returns the kinds Generate may draw, sorted.
+func StartKinds() []Kind {
+	var out []Kind
+	for _, ki := range catalog {
+		if ki.Start {
+			out = append(out, ki.Kind)
+		}
+	}
+	return out
+}
+
+// SortedKinds returns m's keys sorted by name, so a report iterates counts in
+// a stable order.
+func SortedKinds(m map[Kind]int) []Kind {
+	out := make([]Kind, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}

@@ -1,0 +1,87 @@
+package faults
+
+import (
+	"fmt"
+	"time"
+
+	"vaultdrill/system/env"
+	"vaultdrill/system/topology"
+)
+
+// Target is what every deployment implements: the in-process one on the
+// simulator, the containers one later. A plan is applied to a Target one
+// action at a time through Apply, so one scenario runs against both.
+//
+// Methods should be idempotent where the fault allows it (restarting a
+// running node, healing a healed network) so a hand-written plan that undoes
+// twice is harmless.
+type Target interface {
+	Crash(n env.NodeID) error
+	Restart(n env.NodeID) error
+	Pause(n env.NodeID) error
+	Resume(n env.NodeID) error
+	Partition(groups [][]env.NodeID) error
+	PartitionOneWay(from, to []env.NodeID) error
+	Heal() error
+	RegionDown(r topology.Region) error
+	RegionUp(r topology.Region) error
+	Skew(n env.NodeID, d time.Duration) error
+	ClockJump(n env.NodeID, d time.Duration) error
+	SetLinks(l Link) error
+	DiskTorn(n env.NodeID) error
+	HealAll() error
+}
+
+// Apply performs one action on t. Per-node kinds call the method once per
+// node, in the written order, and stop at the first error. Errors name the
+// action.
+func Apply(t Target, a Action) error {
+	var err error
+	perNode := func(f func(env.NodeID) error) {
+		for _, n := range a.Nodes {
+			if err = f(n); err != nil {
+				err = fmt.Errorf("%s: %w", n, err)
+				return
+			}
+		}
+	}
+	perNodeDur := func(f func(env.NodeID, time.Duration) error) {
+		perNode(func(n env.NodeID) error { return f(n, a.Duration) })
+	}
+	switch a.Kind {
+	case Crash:
+		perNode(t.Crash)
+	case Restart:
+		perNode(t.Restart)
+	case Pause:
+		perNode(t.Pause)
+	case Resume:
+		perNode(t.Resume)
+	case DiskTorn:
+		perNode(t.DiskTorn)
+	case Skew:
+		perNodeDur(t.Skew)
+	case ClockJump:
+		perNodeDur(t.ClockJump)
+	case Partition:
+		err = t.Partition(a.Groups)
+	case PartitionOneWay:
+		err = t.PartitionOneWay(a.Nodes, a.To)
+	case Heal:
+		err = t.Heal()
+	case RegionDown:
+		err = t.RegionDown(a.Region)
+	case RegionUp:
+		err = t.RegionUp(a.Region)
+	case LinkFaults:
+		err = t.SetLinks(a.Link)
+	case HealAll:
+		err = t.HealAll()
+	default:
+		return fmt.Errorf("faults: apply %s: unknown kind %q", a, a.Kind)
+	}
+	if err != nil {
+		return fmt.Errorf("faults: apply %s: %w", a, err)
+	}
+	return nil
+}
