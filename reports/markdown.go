@@ -1,0 +1,116 @@
+package reports
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+func dur(ns int64) string { return time.Duration(ns).String() }
+
+// Markdown renders the report for a human: verdicts first, then what ran,
+// what was injected, what was measured, and how to replay it.
+func (r *Report) Markdown() []byte {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	p("# Drill %s: %s\n\n", r.DrillID, r.Scenario.Name)
+	p("**Verdict: %s** (exit code %d)", strings.ToUpper(string(r.Verdict)), r.ExitCode)
+	if r.Interrupted {
+		p(", interrupted: partial results")
+	}
+	p("\n\n")
+	p("| | |\n|---|---|\n")
+	p("| type | %s |\n| scenario | %s (%s) |\n| scenario sha256 | `%s` |\n", r.Scenario.Type, r.Scenario.Name, r.Scenario.Source, r.Scenario.Hash)
+	if len(r.Scenario.Overrides) > 0 {
+		p("| overrides | `%s` |\n", strings.Join(r.Scenario.Overrides, "` `"))
+	}
+	p("| seed | %d |\n| commit | `%s` |\n| deployment | %s |\n| simulated time | %s |\n| workload | %s |\n", r.Seed, r.Commit, r.Deployment, dur(r.SimDuration), r.Workload)
+	p("\n%s\n\n", r.Scenario.Description)
+
+	p("## Expectations\n\n| expectation | checker | verdict | summary |\n|---|---|---|---|\n")
+	for _, e := range r.Expectations {
+		mark := "pass"
+		if !e.Pass {
+			mark = "**FAIL**"
+		}
+		p("| %s | %s | %s %s | %s |\n", e.Name, e.Result.Checker, mark, e.Result.Verdict, mdCell(e.Result.Summary))
+	}
+	for _, e := range r.Expectations {
+		if len(e.Result.First) == 0 {
+			continue
+		}
+		p("\nFirst offending operations for %s (%s):\n\n", e.Result.Checker, e.Name)
+		for _, o := range e.Result.First {
+			p("- history line %d, process %d, at %s: %s\n", o.Index+1, o.Process, dur(o.Time), o.Desc)
+		}
+	}
+
+	if r.RTO != nil || r.RPO != nil {
+		p("\n## Recovery\n\n| measure | target | measured |\n|---|---|---|\n")
+		if r.RTO != nil {
+			m := "not restored"
+			if r.RTO.Measured >= 0 {
+				m = dur(r.RTO.Measured)
+			}
+			t := "none"
+			if r.RTO.Target > 0 {
+				t = dur(r.RTO.Target)
+			}
+			p("| RTO after %s (injected at %s) | %s | %s |\n", r.RTO.Fault, dur(r.RTO.Injected), t, m)
+		}
+		if r.RPO != nil {
+			p("| RPO (acknowledged writes lost) | %d | %d |\n", r.RPO.Target, r.RPO.LostAcked)
+		}
+	}
+	if f := r.Failover; f != nil {
+		p("\n## Failover of region %s\n\n", f.Region)
+		p("- injected at %s\n- last write committed before: %s\n- first write committed after: %s (at %s)\n", dur(f.InjectedAt), f.LastBefore, f.FirstAfter, dur(f.RecoveredAt))
+		if f.HealedAt > 0 {
+			p("- region healed at %s\n", dur(f.HealedAt))
+		}
+	}
+
+	p("\n## Faults\n\n")
+	kinds := make([]string, 0, len(r.FaultCounts))
+	for k := range r.FaultCounts {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	if len(kinds) == 0 {
+		p("No faults were applied.\n")
+	} else {
+		p("| fault | applied |\n|---|---|\n")
+		for _, k := range kinds {
+			p("| %s | %d |\n", k, r.FaultCounts[k])
+		}
+		p("\nPlan (replayable text):\n\n```\n%s```\n", r.FaultPlan)
+	}
+
+	p("\n## Operations\n\n| op | ok | refused | fail | info |\n|---|---|---|---|---|\n")
+	ops := make([]string, 0, len(r.Ops.ByOp))
+	for k := range r.Ops.ByOp {
+		ops = append(ops, k)
+	}
+	sort.Strings(ops)
+	for _, o := range ops {
+		c := r.Ops.ByOp[o]
+		p("| %s | %d | %d | %d | %d |\n", o, c["ok"], c["refused"], c["fail"], c["info"])
+	}
+	p("\nWorld: %d events, %d node steps, %d messages sent, %d delivered, %d dropped, %d duplicated. Trace sha256 `%s`.\n",
+		r.World.Events, r.World.Steps, r.World.MsgSent, r.World.MsgDelivered, r.World.MsgDropped, r.World.MsgDup, r.World.TraceHash)
+
+	p("\n## Versions\n\n")
+	vs := make([]string, 0, len(r.Versions))
+	for k := range r.Versions {
+		vs = append(vs, k)
+	}
+	sort.Strings(vs)
+	for _, k := range vs {
+		p("- %s %s\n", k, r.Versions[k])
+	}
+	p("\n## Replay\n\n```\n%s\n```\n", r.Replay)
+	return []byte(b.String())
+}
+
+func mdCell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }

@@ -1,0 +1,185 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"vaultdrill/checkers"
+	"vaultdrill/system/topology"
+)
+
+// FormatVersion is the report.json format version.
+const FormatVersion = 1
+
+// Exit codes, shared by every command (ARCHITECTURE.md).
+const (
+	ExitValid       = 0
+	ExitInvalid     = 1 // an invariant or linearizability violation
+	ExitUsage       = 2 // bad input or usage
+	ExitLiveness    = 3
+	ExitUnknown     = 4 // a checker could not decide
+	ExitHarness     = 5 // the harness itself failed
+	ExitInterrupted = 130
+)
+
+// Report is the source of truth of a drill: a pure function of (commit,
+// scenario, overrides, seed). Wall-clock facts live in Meta, never here.
+type Report struct {
+	Format   int          `json:"format"`
+	DrillID  string       `json:"drill_id"`
+	Seed     uint64       `json:"seed"`
+	Commit   string       `json:"commit"`
+	Scenario ScenarioInfo `json:"scenario"`
+	// Deployment: in-process (sim) or containers.
+	Deployment string            `json:"deployment"`
+	Topology   topology.Topology `json:"topology"`
+	Versions   map[string]string `json:"versions"`
+	Workload   string            `json:"workload"`
+	// SimDuration is the simulated time the run covered, in ns.
+	SimDuration int64 `json:"sim_duration_ns"`
+
+	FaultPlan   string         `json:"fault_plan"`
+	FaultCounts map[string]int `json:"fault_counts"` // applied faults per kind
+	Timeline    []TimelineItem `json:"timeline"`
+
+	Verdict      checkers.Verdict `json:"verdict"`
+	ExitCode     int              `json:"exit_code"`
+	Interrupted  bool             `json:"interrupted,omitempty"`
+	Expectations []Expectation    `json:"expectations"`
+
+	RTO      *RTO      `json:"rto,omitempty"`
+	RPO      *RPO      `json:"rpo,omitempty"`
+	Failover *Failover `json:"failover,omitempty"`
+
+	Ops   OpStats   `json:"ops"`
+	World WorldInfo `json:"world"`
+
+	Replay string `json:"replay"`
+}
+
+// ScenarioInfo identifies exactly what ran.
+type ScenarioInfo struct {
+	Name        string   `json:"name"`
+	Type        string   `json:"type"`
+	Description string   `json:"description"`
+	Source      string   `json:"source"`
+	Hash        string   `json:"hash"`
+	Overrides   []string `json:"overrides,omitempty"`
+}
+
+// TimelineItem is one fault action as applied (or failed to apply).
+type TimelineItem struct {
+	At    int64  `json:"at_ns"`
+	What  string `json:"what"`
+	Error string `json:"error,omitempty"`
+}
+
+// Expectation is one demand of the scenario and its checker's result.
+type Expectation struct {
+	Name   string          `json:"name"`
+	Pass   bool            `json:"pass"`
+	Result checkers.Result `json:"result"`
+}
+
+// RTO: target against measured, in ns. Measured -1 when never recovered.
+type RTO struct {
+	Fault    string `json:"fault"`
+	Target   int64  `json:"target_ns"`
+	Measured int64  `json:"measured_ns"`
+	Injected int64  `json:"injected_at_ns"`
+	Restored int64  `json:"restored_at_ns"`
+}
+
+// RPO: acknowledged writes lost (target 0 for the replicated ledger).
+type RPO struct {
+	Target    int   `json:"target_ops"`
+	LostAcked int64 `json:"lost_acked_ops"`
+}
+
+// Failover: the last write committed before the region loss and the first
+// after, as the clients saw them.
+type Failover struct {
+	Region      string `json:"region"`
+	InjectedAt  int64  `json:"injected_at_ns"`
+	LastBefore  string `json:"last_committed_before"`
+	FirstAfter  string `json:"first_committed_after"`
+	RecoveredAt int64  `json:"recovered_at_ns"`
+	HealedAt    int64  `json:"healed_at_ns"`
+}
+
+// OpStats counts client operations by kind and outcome.
+type OpStats struct {
+	Invoked int                       `json:"invoked"`
+	ByOp    map[string]map[string]int `json:"by_op"` // op -> ok/fail/info/refused -> n
+}
+
+// WorldInfo is what the simulated world itself counted.
+type WorldInfo struct {
+	Events       uint64 `json:"events"`
+	Steps        uint64 `json:"steps"`
+	MsgSent      uint64 `json:"messages_sent"`
+	MsgDelivered uint64 `json:"messages_delivered"`
+	MsgDropped   uint64 `json:"messages_dropped"`
+	MsgDup       uint64 `json:"messages_duplicated"`
+	TraceHash    string `json:"trace_sha256"`
+	Observations int    `json:"observations"`
+}
+
+// ExitCodeFor maps expectation results to an exit code: a safety violation
+// beats a liveness failure, which beats an unknown.
+func ExitCodeFor(exps []Expectation) int {
+	invalid, live, unknown := false, false, false
+	for _, e := range exps {
+		switch e.Result.Verdict {
+		case checkers.Invalid:
+			if IsLiveness(e.Result.Checker) {
+				live = true
+			} else {
+				invalid = true
+			}
+		case checkers.Unknown:
+			unknown = true
+		}
+	}
+	switch {
+	case invalid:
+		return ExitInvalid
+	case live:
+		return ExitLiveness
+	case unknown:
+		return ExitUnknown
+	}
+	return ExitValid
+}
+
+// IsLiveness tells the checkers whose failure means "did not recover in
+// time" rather than "did something wrong".
+func IsLiveness(checker string) bool {
+	return checker == "LIVENESS" || checker == "INV-RTO"
+}
+
+// JSON renders the report with stable formatting.
+func (r *Report) JSON() []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		panic(fmt.Sprintf("reports: encode: %v", err))
+	}
+	return buf.Bytes()
+}
+
+// Decode parses a report.json.
+func Decode(b []byte) (*Report, error) {
+	var r Report
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("reports: report.json: %v", err)
+	}
+	if r.Format != FormatVersion {
+		return nil, fmt.Errorf("reports: report.json format %d, this build reads %d", r.Format, FormatVersion)
+	}
+	return &r, nil
+}
