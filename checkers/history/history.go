@@ -96,6 +96,9 @@ func Read(r io.Reader) ([]Event, error) {
 		if err := dec.Decode(&e); err != nil {
 			return nil, fmt.Errorf("history: line %d: %v", line, err)
 		}
+		if dec.More() {
+			return nil, fmt.Errorf("history: line %d: text after the event", line)
+		}
 		if e.V != Version {
 			return nil, fmt.Errorf("history: line %d: version %d, want %d", line, e.V, Version)
 		}

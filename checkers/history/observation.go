@@ -54,6 +54,9 @@ func ReadObservations(r io.Reader) ([]Observation, error) {
 		if err := dec.Decode(&o); err != nil {
 			return nil, fmt.Errorf("observations: line %d: %v", line, err)
 		}
+		if dec.More() {
+			return nil, fmt.Errorf("observations: line %d: text after the observation", line)
+		}
 		if o.V != Version {
 			return nil, fmt.Errorf("observations: line %d: version %d, want %d", line, o.V, Version)
 		}
