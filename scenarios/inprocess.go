@@ -1,0 +1,177 @@
+package scenarios
+
+import (
+	"fmt"
+	"time"
+
+	"vaultdrill/faults"
+	"vaultdrill/sim"
+	"vaultdrill/system/env"
+	"vaultdrill/system/ledger"
+	"vaultdrill/system/topology"
+)
+
+// inProcess is the deployment on the simulator: the custody nodes run in
+// this process under sim, and faults.Target maps each fault onto the world.
+type inProcess struct {
+	world *sim.World
+	topo  topology.Topology
+	// downBy records which nodes a region outage took down, so region-up
+	// restarts those and not nodes that crashed for another reason.
+	downBy map[topology.Region][]env.NodeID
+}
+
+var _ faults.Target = (*inProcess)(nil)
+
+func ledgerBug(s string) (ledger.Bug, error) { return ledger.ParseBug(s) }
+
+func (d *inProcess) install(s *Scenario) error {
+	bug, err := ledgerBug(s.Ledger.Bug)
+	if err != nil {
+		return err
+	}
+	peers := d.topo.ByRole(topology.RoleLedger)
+	for _, n := range peers {
+		cfg := ledger.Config{
+			ID: n.ID, RaftID: n.RaftID, Peers: peers,
+			TickInterval: s.Ledger.Tick, ElectionTicks: s.Ledger.ElectionTicks,
+			HeartbeatTicks: s.Ledger.HeartbeatTicks, SnapshotEntries: s.Ledger.SnapshotEntries,
+			Bug: bug,
+		}
+		d.world.Add(n.ID, n.Region, func() env.Node { return ledger.New(cfg) })
+	}
+	return nil
+}
+
+func (d *inProcess) check(n env.NodeID) error {
+	if !d.world.Has(n) {
+		return fmt.Errorf("in-process: no node %s", n)
+	}
+	return nil
+}
+
+func (d *inProcess) Crash(n env.NodeID) error {
+	if err := d.check(n); err != nil {
+		return err
+	}
+	d.world.Crash(n)
+	return nil
+}
+
+func (d *inProcess) Restart(n env.NodeID) error {
+	if err := d.check(n); err != nil {
+		return err
+	}
+	d.world.Restart(n)
+	return nil
+}
+
+func (d *inProcess) Pause(n env.NodeID) error {
+	if err := d.check(n); err != nil {
+		return err
+	}
+	d.world.Pause(n)
+	return nil
+}
+
+func (d *inProcess) Resume(n env.NodeID) error {
+	if err := d.check(n); err != nil {
+		return err
+	}
+	d.world.Resume(n)
+	return nil
+}
+
+func (d *inProcess) Partition(groups [][]env.NodeID) error {
+	d.world.Network().Partition(groups)
+	return nil
+}
+
+func (d *inProcess) PartitionOneWay(from, to []env.NodeID) error {
+	d.world.Network().PartitionOneWay(from, to)
+	return nil
+}
+
+func (d *inProcess) Heal() error {
+	d.world.Network().Heal()
+	return nil
+}
+
+func (d *inProcess) RegionDown(r topology.Region) error {
+	if !d.topo.HasRegion(r) {
+		return fmt.Errorf("in-process: no region %s", r)
+	}
+	d.world.Network().CutRegion(r, true)
+	for _, n := range d.topo.InRegion(r) {
+		if d.world.Up(n) {
+			d.world.Crash(n)
+			d.downBy[r] = append(d.downBy[r], n)
+		}
+	}
+	return nil
+}
+
+func (d *inProcess) RegionUp(r topology.Region) error {
+	if !d.topo.HasRegion(r) {
+		return fmt.Errorf("in-process: no region %s", r)
+	}
+	d.world.Network().CutRegion(r, false)
+	for _, n := range d.downBy[r] {
+		d.world.Restart(n)
+	}
+	delete(d.downBy, r)
+	return nil
+}
+
+func (d *inProcess) Skew(n env.NodeID, x time.Duration) error {
+	if err := d.check(n); err != nil {
+		return err
+	}
+	d.world.SetSkew(n, x)
+	return nil
+}
+
+func (d *inProcess) ClockJump(n env.NodeID, x time.Duration) error {
+	if err := d.check(n); err != nil {
+		return err
+	}
+	d.world.SetSkew(n, d.world.Skew(n)+x)
+	return nil
+}
+
+func (d *inProcess) SetLinks(l faults.Link) error {
+	d.world.Network().SetFaults(sim.LinkFaults{
+		LossPerMille: l.LossPerMille, DupPerMille: l.DupPerMille,
+		ReorderPerMille: l.ReorderPerMille, DelayMax: l.DelayMax,
+	})
+	return nil
+}
+
+func (d *inProcess) DiskTorn(n env.NodeID) error {
+	if err := d.check(n); err != nil {
+		return err
+	}
+	d.world.ArmTornWrite(n)
+	return nil
+}
+
+// HealAll ends the chaos window: every link, region, clock and node back.
+func (d *inProcess) HealAll() error {
+	net := d.world.Network()
+	net.Heal()
+	net.SetFaults(sim.LinkFaults{})
+	for _, r := range d.topo.Regions {
+		net.CutRegion(r, false)
+	}
+	clear(d.downBy)
+	for _, n := range d.topo.Nodes {
+		d.world.SetSkew(n.ID, 0)
+		if d.world.Paused(n.ID) {
+			d.world.Resume(n.ID)
+		}
+		if !d.world.Up(n.ID) {
+			d.world.Restart(n.ID)
+		}
+	}
+	return nil
+}

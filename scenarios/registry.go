@@ -1,0 +1,166 @@
+package scenarios
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"vaultdrill/checkers"
+)
+
+//go:embed drills/*.yaml
+var drillFS embed.FS
+
+// DrillNames lists the built-in drills, sorted.
+func DrillNames() []string {
+	ents, _ := drillFS.ReadDir("drills")
+	var out []string
+	for _, e := range ents {
+		out = append(out, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DrillSource returns a built-in drill's YAML.
+func DrillSource(name string) ([]byte, error) {
+	return drillFS.ReadFile("drills/" + name + ".yaml")
+}
+
+// WorkloadKind builds a workload from its parameters.
+type WorkloadKind struct {
+	Doc string
+	New func(file string, params *yaml.Node) (Workload, error)
+}
+
+// ExpectKind builds an expectation from its parameters.
+type ExpectKind struct {
+	Doc string
+	New func(file string, params *yaml.Node) (Expectation, error)
+}
+
+// Expectation is one thing a scenario demands of a run, judged by a checker
+// from the recorded history and observations only.
+type Expectation interface {
+	// Name is what the report lists, e.g. "rto <= 30s after region-down".
+	Name() string
+	Check(in checkers.Input) checkers.Result
+}
+
+var workloadKinds = map[string]WorkloadKind{
+	"ledger-clients": {
+		Doc: "closed-loop bank clients: deposits, withdrawals and balance reads over a set of accounts, with idempotent retries and time-outs",
+		New: newLedgerClients,
+	},
+}
+
+var expectKinds = map[string]ExpectKind{
+	"linearizable": {Doc: "INV-LINEARIZABLE: porcupine, one partition per account", New: newLinExpect},
+	"nonneg":       {Doc: "INV-NONNEG: no balance is ever negative", New: simpleExpect("nonneg", checkers.NonNeg)},
+	"conserve":     {Doc: "INV-CONSERVE (ledger level): every replica's applies conserve money; replicas agree", New: simpleExpect("conserve", checkers.Conserve)},
+	"rpo":          {Doc: "INV-RPO: every acknowledged write is in the final state", New: simpleExpect("rpo", checkers.RPO)},
+	"rto":          {Doc: "INV-RTO: service restored within max after the named fault (params: fault, max)", New: newRTOExpect},
+	"liveness":     {Doc: "LIVENESS: after the last named fault (default heal-all), writes complete within bound (params: after, bound)", New: newLivenessExpect},
+}
+
+// KindDocs returns "kind: doc" lines of both registries, for --help.
+func KindDocs() (workloads, expects []string) {
+	for _, k := range sortedKeys(workloadKinds) {
+		workloads = append(workloads, fmt.Sprintf("%-16s %s", k, workloadKinds[k].Doc))
+	}
+	for _, k := range sortedKeys(expectKinds) {
+		expects = append(expects, fmt.Sprintf("%-16s %s", k, expectKinds[k].Doc))
+	}
+	return
+}
+
+type funcExpect struct {
+	name string
+	fn   func(checkers.Input) checkers.Result
+}
+
+func (e funcExpect) Name() string                            { return e.name }
+func (e funcExpect) Check(in checkers.Input) checkers.Result { return e.fn(in) }
+
+func simpleExpect(name string, fn func(checkers.Input) checkers.Result) func(string, *yaml.Node) (Expectation, error) {
+	return func(file string, p *yaml.Node) (Expectation, error) {
+		if p.Kind != 0 && len(p.Content) > 0 {
+			return nil, fmt.Errorf("%s:%d: expectation %s takes no params", file, p.Line, name)
+		}
+		return funcExpect{name: name, fn: fn}, nil
+	}
+}
+
+type linParams struct {
+	TimeLimit        time.Duration `yaml:"time_limit"`
+	MaxOpsPerAccount int           `yaml:"max_ops_per_account"`
+}
+
+func newLinExpect(file string, p *yaml.Node) (Expectation, error) {
+	var lp linParams
+	if p.Kind != 0 {
+		if err := decodeStrict(file, p, &lp); err != nil {
+			return nil, err
+		}
+	}
+	opt := checkers.LinOptions{TimeLimit: lp.TimeLimit, MaxOpsPerAccount: lp.MaxOpsPerAccount}
+	return funcExpect{name: "linearizable", fn: func(in checkers.Input) checkers.Result { return checkers.Linearizable(in, opt) }}, nil
+}
+
+type rtoParams struct {
+	Fault string        `yaml:"fault"`
+	Max   time.Duration `yaml:"max"`
+}
+
+func newRTOExpect(file string, p *yaml.Node) (Expectation, error) {
+	var rp rtoParams
+	if err := decodeStrict(file, p, &rp); err != nil {
+		return nil, err
+	}
+	if rp.Fault == "" {
+		return nil, fmt.Errorf("%s:%d: rto needs params.fault (the fault kind whose injection starts the clock, e.g. region-down)", file, p.Line)
+	}
+	if rp.Max < 0 {
+		return nil, errors.New("rto: max must not be negative")
+	}
+	return rtoExpect{p: rp}, nil
+}
+
+type rtoExpect struct{ p rtoParams }
+
+func (e rtoExpect) Name() string {
+	if e.p.Max == 0 {
+		return fmt.Sprintf("rto measured after %s", e.p.Fault)
+	}
+	return fmt.Sprintf("rto <= %v after %s", e.p.Max, e.p.Fault)
+}
+
+func (e rtoExpect) Check(in checkers.Input) checkers.Result {
+	return checkers.RTO(in, e.p.Fault, e.p.Max)
+}
+
+type livenessParams struct {
+	After string        `yaml:"after"`
+	Bound time.Duration `yaml:"bound"`
+}
+
+func newLivenessExpect(file string, p *yaml.Node) (Expectation, error) {
+	lp := livenessParams{After: "heal-all", Bound: 30 * time.Second}
+	if p.Kind != 0 {
+		if err := decodeStrict(file, p, &lp); err != nil {
+			return nil, err
+		}
+	}
+	if lp.Bound <= 0 {
+		return nil, fmt.Errorf("%s:%d: liveness bound must be positive", file, p.Line)
+	}
+	return funcExpect{
+		name: fmt.Sprintf("liveness: writes complete within %v after %s", lp.Bound, lp.After),
+		fn:   func(in checkers.Input) checkers.Result { return checkers.Liveness(in, lp.After, lp.Bound) },
+	}, nil
+}
