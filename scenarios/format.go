@@ -61,6 +61,9 @@ type LedgerSpec struct {
 	ElectionTicks   int           `yaml:"election_ticks"`
 	HeartbeatTicks  int           `yaml:"heartbeat_ticks"`
 	SnapshotEntries uint64        `yaml:"snapshot_entries"`
+	// PreferredRegion is where the leader belongs (default: the first
+	// region; "none": wherever elections put it).
+	PreferredRegion string `yaml:"preferred_region"`
 	// Bug plants a known ledger bug, to prove the checkers catch it.
 	Bug string `yaml:"bug"`
 }
@@ -100,8 +103,8 @@ type Scenario struct {
 	Topology  topology.Topology
 	// NewWorkload builds a fresh workload for one run (workloads keep state).
 	NewWorkload func() Workload
-	Expects   []Expectation
-	Plan      faults.Plan // the written part; the generated part comes per seed
+	Expects     []Expectation
+	Plan        faults.Plan // the written part; the generated part comes per seed
 }
 
 // Load reads a scenario by path or by built-in drill name, applies overrides
@@ -218,6 +221,9 @@ func (s *Scenario) validate() error {
 			return fmt.Errorf("topology: %d ledger replicas; 1 to 9 are supported", total)
 		}
 		s.Topology = topology.Ledger(rs, f.Topology.Ledger)
+	}
+	if pr := f.Ledger.PreferredRegion; pr != "" && pr != "none" && !s.Topology.HasRegion(topology.Region(pr)) {
+		return fmt.Errorf("ledger.preferred_region %q is not a region of the topology", pr)
 	}
 	if _, err := ledgerBug(f.Ledger.Bug); err != nil {
 		return fmt.Errorf("ledger.bug: %v", err)

@@ -36,11 +36,24 @@ func (d *inProcess) install(s *Scenario) error {
 			ID: n.ID, RaftID: n.RaftID, Peers: peers,
 			TickInterval: s.Ledger.Tick, ElectionTicks: s.Ledger.ElectionTicks,
 			HeartbeatTicks: s.Ledger.HeartbeatTicks, SnapshotEntries: s.Ledger.SnapshotEntries,
-			Bug: bug,
+			PreferredRegion: d.preferred(s),
+			Bug:             bug,
 		}
 		d.world.Add(n.ID, n.Region, func() env.Node { return ledger.New(cfg) })
 	}
 	return nil
+}
+
+// preferred is where the ledger leader belongs: the scenario's choice, by
+// default the first (primary) region; "none" leaves it to elections.
+func (d *inProcess) preferred(s *Scenario) topology.Region {
+	switch s.Ledger.PreferredRegion {
+	case "none":
+		return ""
+	case "":
+		return d.topo.Regions[0]
+	}
+	return topology.Region(s.Ledger.PreferredRegion)
 }
 
 func (d *inProcess) check(n env.NodeID) error {

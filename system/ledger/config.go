@@ -62,7 +62,11 @@ type Config struct {
 	// IdemRetention is how long an idempotency key is remembered, measured
 	// between proposal times recorded in the log (default 24h).
 	IdemRetention time.Duration
-	Bug           Bug
+	// PreferredRegion, when set, is where leadership belongs: a leader
+	// elsewhere hands it to an up-to-date replica there (see leadership.go).
+	// Empty: wherever an election puts it.
+	PreferredRegion topology.Region
+	Bug             Bug
 }
 
 // withDefaults fills zero fields and panics on a configuration that cannot

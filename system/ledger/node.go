@@ -27,6 +27,8 @@ const (
 	ObsApply   = "ledger.apply"
 	ObsRestore = "ledger.restore"
 	ObsLeader  = "ledger.leader"
+	// ObsTransfer: a leader outside the preferred region hands over.
+	ObsTransfer = "ledger.transfer"
 )
 
 const tickTag = "tick"
@@ -61,6 +63,7 @@ type Node struct {
 	snapIndex   uint64
 	ticks       uint64
 	leaderTerm  uint64 // the term this replica leads in, 0 when not leader
+	leaderSince uint64 // tick leadership was won at
 	seq         uint64
 	writes      map[uint64]pendingWrite // by command Seq
 	reads       readTracker
@@ -95,6 +98,7 @@ func (n *Node) Step(e env.Env, in env.Input) {
 		n.rn.Tick()
 		n.ticks++
 		n.retrySnapshots()
+		n.preferLeader(e)
 		e.After(n.cfg.TickInterval, tickTag)
 	case env.InputMessage:
 		if !n.started {
@@ -241,6 +245,7 @@ func (n *Node) noteRole(e env.Env) {
 	case st.RaftState == raft.StateLeader && n.leaderTerm != st.Term:
 		n.dropPending()
 		n.leaderTerm = st.Term
+		n.leaderSince = n.ticks
 		e.Observe(env.ObserveKV(ObsLeader, "term", strconv.FormatUint(st.Term, 10)))
 	case st.RaftState != raft.StateLeader && n.leaderTerm != 0:
 		n.dropPending()
