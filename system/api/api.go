@@ -39,7 +39,9 @@ const (
 	StatusOK Status = "ok"
 	// StatusFail: the operation definitely did not take effect.
 	StatusFail Status = "fail"
-	// StatusRedirect: this node is not the leader; try Leader.
+	// StatusRedirect: not taken here, now: retry, at Leader when it is
+	// given. It says nothing about other attempts of the same idempotent
+	// write, which may still commit.
 	StatusRedirect Status = "redirect"
 )
 

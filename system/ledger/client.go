@@ -39,6 +39,25 @@ func (n *Node) redirect(e env.Env, to env.NodeID, id uint64) {
 	n.reply(e, to, resp)
 }
 
+// notNow turns a write away without proposing it. Without an idempotency
+// key that is a definite failure. With one it is not: an earlier attempt
+// with the same key (sent here or to a former leader) may already be in the
+// log and commit later, so "fail" (did not happen) could be a lie that the
+// linearizability checker rightly catches. The client is told to retry
+// instead; a retry that reaches the leader after the key committed gets the
+// original result.
+func (n *Node) notNow(e env.Env, to env.NodeID, req api.Request, err error) {
+	if req.IdemKey == "" {
+		n.fail(e, to, req.ID, err)
+		return
+	}
+	resp := api.Response{ID: req.ID, Status: api.StatusRedirect, Err: err.Error()}
+	if lead := n.rn.BasicStatus().Lead; lead != raft.None && lead != n.cfg.RaftID {
+		resp.Leader = n.byRaft[lead]
+	}
+	n.reply(e, to, resp)
+}
+
 // request handles one client request.
 func (n *Node) request(e env.Env, from env.NodeID, req api.Request) {
 	n.noteRole(e)
@@ -96,7 +115,7 @@ func (n *Node) write(e env.Env, from env.NodeID, req api.Request) {
 		return
 	}
 	if len(n.writes) >= pendingWritesMax {
-		n.fail(e, from, req.ID, ErrOverloaded)
+		n.notNow(e, from, req, ErrOverloaded)
 		return
 	}
 	n.seq++
@@ -113,7 +132,10 @@ func (n *Node) write(e env.Env, from env.NodeID, req api.Request) {
 		RequestID:   req.ID,
 	}
 	if err := n.rn.Propose(c.encode()); err != nil {
-		n.fail(e, from, req.ID, api.ErrNotLeader)
+		// Dropped: raft is transferring leadership or lost it. This
+		// attempt did not happen, but an earlier attempt with the same
+		// key may be in the log already, so a retry is all we can say.
+		n.notNow(e, from, req, api.ErrNotLeader)
 		return
 	}
 	if n.cfg.Bug == BugEarlyAck {
