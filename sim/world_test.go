@@ -317,3 +317,44 @@ func TestChargeDelaysEffects(t *testing.T) {
 		t.Fatalf("charged send arrived at %v, want 51ms", got)
 	}
 }
+
+func TestReorderDelaysSomeMessages(t *testing.T) {
+	var got []string
+	w := New(Config{Seed: 9, Latency: Latency{SameRegion: time.Millisecond, CrossRegion: time.Millisecond}})
+	w.Add("a", topology.Primary, func() env.Node { return &pinger{peer: "b", got: &got, tick: time.Millisecond} })
+	w.Add("b", topology.Primary, func() env.Node { return stepFunc(func(e env.Env, in env.Input) {}) })
+	w.Network().SetFaults(LinkFaults{ReorderPerMille: 500, DelayMax: 20 * time.Millisecond})
+	var order []int
+	w.Add("sink", topology.Primary, func() env.Node {
+		n := 0
+		return stepFunc(func(e env.Env, in env.Input) {
+			switch in.Kind {
+			case env.InputStart:
+				e.After(time.Millisecond, "t")
+			case env.InputTimer:
+				n++
+				e.Send("echo", []byte{byte(n)})
+				if n < 200 {
+					e.After(time.Millisecond, "t")
+				}
+			}
+		})
+	})
+	w.Add("echo", topology.Primary, func() env.Node {
+		return stepFunc(func(e env.Env, in env.Input) {
+			if in.Kind == env.InputMessage {
+				order = append(order, int(in.Payload[0]))
+			}
+		})
+	})
+	w.RunFor(time.Second)
+	inversions := 0
+	for i := 1; i < len(order); i++ {
+		if order[i] < order[i-1] {
+			inversions++
+		}
+	}
+	if len(order) != 200 || inversions == 0 {
+		t.Fatalf("reordering: %d delivered, %d inversions", len(order), inversions)
+	}
+}

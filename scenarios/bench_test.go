@@ -1,0 +1,34 @@
+package scenarios
+
+import (
+	"testing"
+	"time"
+)
+
+// BenchmarkLedgerChaos runs ledger-chaos at a bench length and reports
+// time compression (simulated seconds per wall second) and the cost of a
+// simulated event, side by side with the check phase. `vaultdrill bench`
+// runs the full simulated hour.
+func BenchmarkLedgerChaos(b *testing.B) {
+	s, err := Load("ledger-chaos", []string{"duration=10m"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sim, simWall, checkWall time.Duration
+	var events uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out, err := Run(s, Options{Seed: uint64(i + 1), Commit: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sim += time.Duration(out.Report.SimDuration)
+		simWall += out.SimWall
+		checkWall += out.CheckWall
+		events += out.Report.World.Events
+	}
+	b.ReportMetric(sim.Seconds()/b.Elapsed().Seconds(), "sim-s/wall-s")
+	b.ReportMetric(sim.Seconds()/simWall.Seconds(), "sim-s/sim-wall-s")
+	b.ReportMetric(float64(simWall.Nanoseconds())/float64(events), "ns/event")
+	b.ReportMetric(100*checkWall.Seconds()/b.Elapsed().Seconds(), "%check")
+}
