@@ -60,7 +60,7 @@ func ledgerAttempts(h []history.Event) ([]ledgerOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []ledgerOp
+	out := make([]ledgerOp, 0, len(pairs))
 	for _, p := range pairs {
 		if isLedgerOp(p.Invoke.Op) {
 			out = append(out, attemptOf(p))

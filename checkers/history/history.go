@@ -130,7 +130,7 @@ type Op struct {
 // completion becomes Info at the history's end.
 func Pair(events []Event) ([]Op, error) {
 	open := map[int]int{} // process -> index into ops
-	var ops []Op
+	ops := make([]Op, 0, len(events)/2+1)
 	var last int64
 	for i, e := range events {
 		if e.Time > last {

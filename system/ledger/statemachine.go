@@ -43,6 +43,11 @@ type reply struct {
 	Index   uint64
 }
 
+type keyAt struct {
+	key   string
+	index uint64
+}
+
 // idemRecord remembers the result of the first write with a key.
 type idemRecord struct {
 	Key   string
@@ -58,6 +63,10 @@ type stateMachine struct {
 	balances  map[string]int64
 	idem      map[string]idemRecord
 	expiry    expiryHeap
+	// order lists idempotency keys in apply (= index) order, so a snapshot
+	// writes them sorted without sorting; entries whose record was pruned
+	// or replaced are skipped and compacted away now and then.
+	order []keyAt
 	// clock is the highest proposal time applied so far: idempotency keys
 	// are forgotten relative to it, so every replica prunes identically.
 	clock  int64
@@ -97,6 +106,10 @@ func (s *stateMachine) apply(index uint64, data []byte, c command) outcome {
 	if c.IdemKey != "" {
 		s.idem[c.IdemKey] = idemRecord{Key: c.IdemKey, Time: c.Time, Reply: out.Reply}
 		heap.Push(&s.expiry, expiry{Time: c.Time, Index: index, Key: c.IdemKey})
+		s.order = append(s.order, keyAt{key: c.IdemKey, index: index})
+		if len(s.order) > 2*len(s.idem)+64 {
+			s.compactOrder()
+		}
 	}
 	return out
 }
@@ -177,13 +190,10 @@ func (s *stateMachine) marshal() []byte {
 		b = binary.AppendVarint(b, s.balances[a])
 	}
 
-	recs := make([]idemRecord, 0, len(s.idem))
-	for _, r := range s.idem { // determinism: allowed (sorted below)
-		recs = append(recs, r)
-	}
-	sort.Slice(recs, func(i, j int) bool { return recs[i].Reply.Index < recs[j].Reply.Index })
-	b = binary.AppendUvarint(b, uint64(len(recs)))
-	for _, r := range recs {
+	s.compactOrder()
+	b = binary.AppendUvarint(b, uint64(len(s.order)))
+	for _, k := range s.order {
+		r := s.idem[k.key]
 		b = appendString(b, r.Key)
 		b = binary.AppendVarint(b, r.Time)
 		b = binary.AppendUvarint(b, r.Reply.Index)
@@ -221,6 +231,7 @@ func (s *stateMachine) restore(data []byte) error {
 		rec.Reply.Balance = r.varint()
 		rec.Reply.Refused = r.string()
 		fresh.idem[rec.Key] = rec
+		fresh.order = append(fresh.order, keyAt{key: rec.Key, index: rec.Reply.Index})
 		fresh.expiry = append(fresh.expiry, expiry{Time: rec.Time, Index: rec.Reply.Index, Key: rec.Key})
 	}
 	if r.err != nil {
@@ -232,6 +243,23 @@ func (s *stateMachine) restore(data []byte) error {
 	heap.Init(&fresh.expiry)
 	*s = *fresh
 	return nil
+}
+
+// compactOrder drops order entries whose record is gone or was replaced,
+// keeping the rest in index order. Afterwards order and idem hold the same
+// records.
+func (s *stateMachine) compactOrder() {
+	kept := s.order[:0]
+	for _, k := range s.order {
+		if r, ok := s.idem[k.key]; ok && r.Reply.Index == k.index {
+			kept = append(kept, k)
+		}
+	}
+	clear(s.order[len(kept):])
+	s.order = kept
+	if len(s.order) != len(s.idem) {
+		panic(fmt.Sprintf("ledger: idempotency order lists %d keys, the table %d", len(s.order), len(s.idem)))
+	}
 }
 
 func appendString(b []byte, s string) []byte {
