@@ -1,12 +1,15 @@
 package sim
 
 import (
+	"fmt"
 	"go/ast"
 	"go/importer"
 	"go/parser"
 	"go/token"
 	"go/types"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -48,7 +51,7 @@ func scanContract(t *testing.T, root string, dirs []string) []violation {
 	t.Helper()
 	var out []violation
 	fset := token.NewFileSet()
-	imp := importer.ForCompiler(fset, "source", nil)
+	imp := exportImporter(t, fset, root, dirs)
 	for _, dir := range dirs {
 		pkgDirs := map[string][]string{}
 		_ = filepath.Walk(filepath.Join(root, dir), func(path string, info os.FileInfo, err error) error {
@@ -83,7 +86,7 @@ func scanContract(t *testing.T, root string, dirs []string) []violation {
 				continue
 			}
 			info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}, Uses: map[*ast.Ident]types.Object{}}
-			conf := types.Config{Importer: imp.(types.ImporterFrom), Error: func(error) {}}
+			conf := types.Config{Importer: imp, Error: func(error) {}}
 			_, _ = conf.Check(pd, fset, files, info)
 			for i, f := range files {
 				out = append(out, scanFile(fset, names[i], f, info)...)
@@ -91,6 +94,39 @@ func scanContract(t *testing.T, root string, dirs []string) []violation {
 		}
 	}
 	return out
+}
+
+// exportImporter type-checks against compiled export data from the build
+// cache (go list -export), which is much faster than re-checking every
+// dependency (raft, tss-lib) from source. Where go list cannot help (a
+// planted package in a temporary tree), it falls back to source.
+func exportImporter(t *testing.T, fset *token.FileSet, root string, dirs []string) types.Importer {
+	t.Helper()
+	var pats []string
+	for _, d := range dirs {
+		pats = append(pats, "./"+d+"/...")
+	}
+	cmd := exec.Command("go", append([]string{"list", "-e", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}"}, pats...)...)
+	cmd.Dir = root
+	out, err := cmd.Output()
+	exports := map[string]string{}
+	if err == nil {
+		for _, line := range strings.Split(string(out), "\n") {
+			if path, file, ok := strings.Cut(line, "\t"); ok && file != "" {
+				exports[path] = file
+			}
+		}
+	}
+	if len(exports) == 0 {
+		return importer.ForCompiler(fset, "source", nil)
+	}
+	return importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
+		f, ok := exports[path]
+		if !ok {
+			return nil, fmt.Errorf("no export data for %s", path)
+		}
+		return os.Open(f)
+	})
 }
 
 func scanFile(fset *token.FileSet, rel string, f *ast.File, info *types.Info) []violation {
