@@ -35,6 +35,12 @@ type Network struct {
 	blocked map[link]bool
 	cut     map[topology.Region]bool
 	region  map[env.NodeID]topology.Region
+	// intercept, when set, sees every message as it is sent and may
+	// replace or drop it (attacks on the wire, a malicious party's
+	// outbox). tap sees every message delivered. Both are harness code and
+	// must draw randomness only from World.Stream.
+	intercept Interceptor
+	tap       func(from, to env.NodeID, payload []byte)
 
 	Sent, Delivered, Dropped, Duplicated uint64
 }
@@ -73,6 +79,16 @@ func (n *Network) PartitionOneWay(from, to []env.NodeID) {
 		}
 	}
 }
+
+// Interceptor may rewrite (return other bytes) or drop a message in flight.
+type Interceptor func(from, to env.NodeID, payload []byte) (out []byte, drop bool)
+
+// SetInterceptor installs f (nil removes it).
+func (n *Network) SetInterceptor(f Interceptor) { n.intercept = f }
+
+// SetTap installs a function that sees every delivered message (nil
+// removes it): how the world observes the wire for the checkers.
+func (n *Network) SetTap(f func(from, to env.NodeID, payload []byte)) { n.tap = f }
 
 // Heal removes every partition (region cuts stay; see CutRegion).
 func (n *Network) Heal() { clear(n.blocked) }
@@ -120,6 +136,15 @@ func (n *Network) delay(w *World, from, to env.NodeID) time.Duration {
 // send schedules delivery (or drops) one message.
 func (n *Network) send(w *World, from, to env.NodeID, payload []byte, after time.Duration) {
 	n.Sent++
+	if n.intercept != nil {
+		out, drop := n.intercept(from, to, payload)
+		if drop {
+			n.Dropped++
+			w.tr.drop(w.now, from, to, "intercepted")
+			return
+		}
+		payload = out
+	}
 	if n.Blocked(from, to) {
 		n.Dropped++
 		w.tr.drop(w.now, from, to, "partition")

@@ -59,6 +59,11 @@ func New(cfg Config) *World {
 	return w
 }
 
+// Stream returns a seeded stream for harness code (an attacker, an
+// interceptor) by a stable name: the same name gives the same stream for the
+// same seed, and adding a stream shifts no other.
+func (w *World) Stream(name string) *rand.Rand { return NewRand(w.seed, "harness/"+name) }
+
 // Seed is the root seed.
 func (w *World) Seed() uint64 { return w.seed }
 
@@ -258,6 +263,9 @@ func (w *World) runOne(e *event) {
 		}
 		w.net.Delivered++
 		w.tr.record(w.now, 'M', e.to, e.from, "", e.payload)
+		if w.net.tap != nil {
+			w.net.tap(e.from, e.to, e.payload)
+		}
 		w.Steps++
 		h.step(env.Input{Kind: env.InputMessage, From: e.from, Payload: e.payload})
 	case evTimer:

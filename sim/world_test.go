@@ -358,3 +358,25 @@ func TestReorderDelaysSomeMessages(t *testing.T) {
 		t.Fatalf("reordering: %d delivered, %d inversions", len(order), inversions)
 	}
 }
+
+func TestInterceptorAndTap(t *testing.T) {
+	w, _, gb := twoNodes(1, nil)
+	var tapped int
+	w.Network().SetTap(func(from, to env.NodeID, p []byte) { tapped++ })
+	w.Network().SetInterceptor(func(from, to env.NodeID, p []byte) ([]byte, bool) {
+		if from == "a" {
+			return append([]byte("X"), p...), false
+		}
+		return p, true // b's messages never arrive
+	})
+	w.RunFor(time.Second)
+	if len(*gb) == 0 || !strings.HasPrefix((*gb)[0], "X") {
+		t.Fatalf("interceptor did not rewrite a->b: %v", (*gb)[:1])
+	}
+	if tapped != len(*gb) {
+		t.Fatalf("tap saw %d deliveries, b got %d (a got none: b's were dropped)", tapped, len(*gb))
+	}
+	if w.Stream("x").Uint64() != New(Config{Seed: 1}).Stream("x").Uint64() {
+		t.Fatal("harness streams are not seeded by name")
+	}
+}
