@@ -41,6 +41,9 @@ func (r *Report) Markdown() []byte {
 			continue
 		}
 		p("\nFirst offending operations for %s (%s):\n\n", e.Result.Checker, e.Name)
+		if e.Result.Checker == "INV-LINEARIZABLE" {
+			p("(porcupine's step-through view of each named account: linearizability-ACCOUNT.html in this bundle)\n\n")
+		}
 		for _, o := range e.Result.First {
 			p("- history line %d, process %d, at %s: %s\n", o.Index+1, o.Process, dur(o.Time), o.Desc)
 		}

@@ -403,7 +403,7 @@ func (o *Outcome) Evidence(s *Scenario) map[string][]byte {
 		_ = ow.Write(x)
 	}
 	_ = ow.Flush()
-	return map[string][]byte{
+	files := map[string][]byte{
 		"report.json":        o.Report.JSON(),
 		"summary.md":         o.Report.Markdown(),
 		"junit.xml":          o.Report.JUnit(),
@@ -412,4 +412,24 @@ func (o *Outcome) Evidence(s *Scenario) map[string][]byte {
 		"fault-plan.txt":     []byte(o.Report.FaultPlan),
 		"scenario.yaml":      s.Raw,
 	}
+	// porcupine's visualization of every account that failed the
+	// linearizability check, for a developer to step through.
+	in := checkers.Input{History: o.History, Observations: o.Observations}
+	for _, e := range o.Report.Expectations {
+		if e.Result.Checker != "INV-LINEARIZABLE" || e.Result.Verdict != checkers.Invalid {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, op := range e.Result.First {
+			if op.Key == "" || seen[op.Key] {
+				continue
+			}
+			seen[op.Key] = true
+			var b bytes.Buffer
+			if checkers.LinearizabilityViz(in, op.Key, &b) == nil {
+				files["linearizability-"+op.Key+".html"] = b.Bytes()
+			}
+		}
+	}
+	return files
 }
