@@ -23,7 +23,11 @@ func (r *Report) Markdown() []byte {
 	p("| | |\n|---|---|\n")
 	p("| type | %s |\n| scenario | %s (%s) |\n| scenario sha256 | `%s` |\n", r.Scenario.Type, r.Scenario.Name, r.Scenario.Source, r.Scenario.Hash)
 	if len(r.Scenario.Overrides) > 0 {
-		p("| overrides | `%s` |\n", strings.Join(r.Scenario.Overrides, "` `"))
+		ov := make([]string, len(r.Scenario.Overrides))
+		for i, o := range r.Scenario.Overrides {
+			ov[i] = strings.ReplaceAll(o, "\n", `\n`)
+		}
+		p("| overrides | `%s` |\n", strings.Join(ov, "` `"))
 	}
 	p("| seed | %d |\n| commit | `%s` |\n| deployment | %s |\n| simulated time | %s |\n| workload | %s |\n", r.Seed, r.Commit, r.Deployment, dur(r.SimDuration), r.Workload)
 	p("\n%s\n\n", r.Scenario.Description)
