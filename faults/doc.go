@@ -35,7 +35,10 @@
 //	partition                                      nodes "|" nodes { "|" nodes }
 //	partition-oneway                               nodes "->" nodes   (from -> to)
 //	region-down | region-up                        name
-//	heal | heal-all                                (no arguments)
+//	heal | heal-all | mpc-clear                    (no arguments)
+//	hsm                                            nodes fault-text   (the HSM's fault, e.g. device-error 2)
+//	mpc-tamper | mpc-withhold | mpc-replay | mpc-spoof   nodes
+//	chain-reorg                                    1..1000   (blocks undone)
 //	links                                          "off" | setting { setting }
 //	setting  = ("loss" | "dup" | "reorder") "=" 0..1000  |  "delay=" duration (>= 0)
 //

@@ -35,6 +35,22 @@ const (
 	// DiskTorn arms a torn write: at the node's next crash, the last unsynced
 	// append of a file survives as a prefix.
 	DiskTorn Kind = "disk-torn"
+	// HSM injects a fault into each node's HSM: Arg is the HSM's fault text
+	// (device-error 2, removed-mid-op, general-error, slow 50ms,
+	// unavailable, tamper, restore).
+	HSM Kind = "hsm"
+	// MPCTamper corrupts every MPC payload the nodes send (a malicious
+	// party); MPCWithhold drops them; MPCReplay makes an attacker replay the
+	// nodes' earlier MPC messages from another session to their peers;
+	// MPCSpoof makes an attacker send MPC messages claiming to be the nodes.
+	// MPCClear stops every MPC attack.
+	MPCTamper   Kind = "mpc-tamper"
+	MPCWithhold Kind = "mpc-withhold"
+	MPCReplay   Kind = "mpc-replay"
+	MPCSpoof    Kind = "mpc-spoof"
+	MPCClear    Kind = "mpc-clear"
+	// ChainReorg undoes the chain's last Count blocks.
+	ChainReorg Kind = "chain-reorg"
 )
 
 // shape says which Action fields a kind uses; the text form and Validate
@@ -49,6 +65,8 @@ const (
 	shapeFromTo                // Nodes -> To
 	shapeRegion                // Region
 	shapeLink                  // Link
+	shapeNodesArg              // Nodes, Arg (the rest of the line)
+	shapeCount                 // Count
 )
 
 // KindInfo is one entry of the fault catalog.
@@ -68,12 +86,19 @@ type KindInfo struct {
 
 // catalog lists every kind, sorted by name.
 var catalog = []KindInfo{
+	{Kind: ChainReorg, Args: "DEPTH", Summary: "undo the chain's last DEPTH blocks; their transactions return to the mempool", shape: shapeCount},
 	{Kind: ClockJump, Start: true, Undo: Skew, Args: "NODES DURATION", Summary: "add DURATION (may be negative) to the nodes' clock offset", shape: shapeNodesDur},
 	{Kind: Crash, Start: true, Undo: Restart, Args: "NODES", Summary: "crash the nodes (unsynced disk state is lost)", shape: shapeNodes},
 	{Kind: DiskTorn, Start: true, Undo: Restart, Args: "NODES", Summary: "arm a torn write: at the node's next crash the last unsynced append survives as a prefix (generated with a crash)", shape: shapeNodes},
 	{Kind: Heal, Args: "", Summary: "remove every partition (symmetric and one-way)", shape: shapeNone},
 	{Kind: HealAll, Args: "", Summary: "end of chaos: heal, resume, restart, regions up, clear skew and link faults", shape: shapeNone},
+	{Kind: HSM, Args: "NODES FAULT", Summary: "inject an HSM fault in each node's HSM (device-error N, removed-mid-op, general-error, slow DURATION, unavailable, tamper, restore)", shape: shapeNodesArg},
 	{Kind: LinkFaults, Start: true, Undo: LinkFaults, Args: "off | loss=PERMILLE dup=PERMILLE reorder=PERMILLE delay=DURATION", Summary: "set network-wide link faults (per mille); off clears them", shape: shapeLink},
+	{Kind: MPCClear, Args: "", Summary: "stop every MPC attack", shape: shapeNone},
+	{Kind: MPCReplay, Args: "NODES", Summary: "an attacker replays the nodes' earlier MPC messages (another session) to their peers", shape: shapeNodes},
+	{Kind: MPCSpoof, Args: "NODES", Summary: "an attacker sends MPC messages claiming to be the nodes", shape: shapeNodes},
+	{Kind: MPCTamper, Args: "NODES", Summary: "the nodes act maliciously: every MPC payload they send is corrupted", shape: shapeNodes},
+	{Kind: MPCWithhold, Args: "NODES", Summary: "the nodes' MPC messages never arrive (a silent party)", shape: shapeNodes},
 	{Kind: Partition, Start: true, Undo: Heal, Args: "NODES | NODES [| NODES ...]", Summary: "symmetric cut between the groups; unnamed nodes stay connected", shape: shapeGroups},
 	{Kind: PartitionOneWay, Start: true, Undo: Heal, Args: "NODES -> NODES", Summary: "block messages from the first set to the second only", shape: shapeFromTo},
 	{Kind: Pause, Start: true, Undo: Resume, Args: "NODES", Summary: "stop stepping the nodes (state kept, timers and messages wait)", shape: shapeNodes},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"vaultdrill/system/env"
@@ -39,6 +40,8 @@ type Action struct {
 	Region   topology.Region
 	Duration time.Duration // skew/clock-jump amount
 	Link     Link
+	Arg      string // hsm: the HSM fault's text
+	Count    int    // chain-reorg: depth
 }
 
 // Plan is a fault schedule: actions sorted by At, written order kept for
@@ -127,7 +130,7 @@ func validateAction(t topology.Topology, a Action) string {
 	}
 	sh := ki.shape
 	// Fields the kind does not use would be lost in the text form.
-	if sh != shapeNodes && sh != shapeNodesDur && sh != shapeFromTo && a.Nodes != nil {
+	if sh != shapeNodes && sh != shapeNodesDur && sh != shapeFromTo && sh != shapeNodesArg && a.Nodes != nil {
 		return fmt.Sprintf("%s takes no node list (Nodes must be nil)", a.Kind)
 	}
 	if sh != shapeFromTo && a.To != nil {
@@ -145,9 +148,24 @@ func validateAction(t topology.Topology, a Action) string {
 	if sh != shapeLink && !a.Link.IsZero() {
 		return fmt.Sprintf("%s takes no link setting", a.Kind)
 	}
+	if sh != shapeNodesArg && a.Arg != "" {
+		return fmt.Sprintf("%s takes no argument text", a.Kind)
+	}
+	if sh != shapeCount && a.Count != 0 {
+		return fmt.Sprintf("%s takes no count", a.Kind)
+	}
 	switch sh {
 	case shapeNodes, shapeNodesDur:
 		return checkNodes(t, "nodes", a.Nodes)
+	case shapeNodesArg:
+		if a.Arg == "" || strings.TrimSpace(a.Arg) != a.Arg || strings.ContainsAny(a.Arg, "\n#") || strings.Contains(a.Arg, "  ") {
+			return fmt.Sprintf("%s needs its argument text (single-spaced, no # or newline), got %q", a.Kind, a.Arg)
+		}
+		return checkNodes(t, "nodes", a.Nodes)
+	case shapeCount:
+		if a.Count < 1 || a.Count > 1000 {
+			return fmt.Sprintf("%s count %d: want 1 to 1000", a.Kind, a.Count)
+		}
 	case shapeFromTo:
 		if m := checkNodes(t, "from", a.Nodes); m != "" {
 			return m

@@ -30,6 +30,13 @@ type Target interface {
 	SetLinks(l Link) error
 	DiskTorn(n env.NodeID) error
 	HealAll() error
+	// HSMFault injects fault (the HSM's fault text) into n's HSM.
+	HSMFault(n env.NodeID, fault string) error
+	// MPCAttack starts (or, with kind MPCClear and no nodes, stops) an
+	// attack on the MPC traffic of the nodes.
+	MPCAttack(kind Kind, nodes []env.NodeID) error
+	// ChainReorg undoes the chain's last depth blocks.
+	ChainReorg(depth int) error
 }
 
 // Apply performs one action on t. Per-node kinds call the method once per
@@ -77,6 +84,14 @@ func Apply(t Target, a Action) error {
 		err = t.SetLinks(a.Link)
 	case HealAll:
 		err = t.HealAll()
+	case HSM:
+		perNode(func(n env.NodeID) error { return t.HSMFault(n, a.Arg) })
+	case MPCTamper, MPCWithhold, MPCReplay, MPCSpoof:
+		err = t.MPCAttack(a.Kind, a.Nodes)
+	case MPCClear:
+		err = t.MPCAttack(MPCClear, nil)
+	case ChainReorg:
+		err = t.ChainReorg(a.Count)
 	default:
 		return fmt.Errorf("faults: apply %s: unknown kind %q", a, a.Kind)
 	}

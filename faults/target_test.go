@@ -49,6 +49,13 @@ func (r *recorder) ClockJump(n env.NodeID, d time.Duration) error {
 func (r *recorder) SetLinks(l Link) error       { return r.rec("SetLinks(%s)", l) }
 func (r *recorder) DiskTorn(n env.NodeID) error { return r.rec("DiskTorn(%s)", n) }
 func (r *recorder) HealAll() error              { return r.rec("HealAll()") }
+func (r *recorder) HSMFault(n env.NodeID, f string) error {
+	return r.rec("HSMFault(%s, %s)", n, f)
+}
+func (r *recorder) MPCAttack(k Kind, ns []env.NodeID) error {
+	return r.rec("MPCAttack(%s, %v)", k, ns)
+}
+func (r *recorder) ChainReorg(depth int) error { return r.rec("ChainReorg(%d)", depth) }
 
 var _ Target = (*recorder)(nil)
 
@@ -73,6 +80,13 @@ func TestApply(t *testing.T) {
 		{"+1s links off", []string{"SetLinks(off)"}},
 		{"+1s disk-torn ledger-5", []string{"DiskTorn(ledger-5)"}},
 		{"+1s heal-all", []string{"HealAll()"}},
+		{"+1s hsm ledger-1,ledger-2 device-error 2", []string{"HSMFault(ledger-1, device-error 2)", "HSMFault(ledger-2, device-error 2)"}},
+		{"+1s mpc-tamper ledger-3", []string{"MPCAttack(mpc-tamper, [ledger-3])"}},
+		{"+1s mpc-withhold ledger-3", []string{"MPCAttack(mpc-withhold, [ledger-3])"}},
+		{"+1s mpc-replay ledger-1,ledger-2", []string{"MPCAttack(mpc-replay, [ledger-1 ledger-2])"}},
+		{"+1s mpc-spoof ledger-4", []string{"MPCAttack(mpc-spoof, [ledger-4])"}},
+		{"+1s mpc-clear", []string{"MPCAttack(mpc-clear, [])"}},
+		{"+1s chain-reorg 3", []string{"ChainReorg(3)"}},
 	}
 	covered := map[Kind]bool{}
 	for _, tt := range tests {

@@ -43,6 +43,10 @@ func (a Action) String() string {
 		parts = append(parts, string(a.Region))
 	case shapeLink:
 		parts = append(parts, a.Link.String())
+	case shapeNodesArg:
+		parts = append(parts, joinNodes(a.Nodes), a.Arg)
+	case shapeCount:
+		parts = append(parts, strconv.Itoa(a.Count))
 	}
 	out := parts[:0]
 	for _, s := range parts {
@@ -183,6 +187,23 @@ func parseAction(fields []string) (Action, string) {
 		if a.Link, msg = parseLink(args); msg != "" {
 			return a, usage(msg)
 		}
+	case shapeNodesArg:
+		if len(args) < 2 {
+			return a, usage(fmt.Sprintf("%d arguments", len(args)))
+		}
+		if a.Nodes, msg = parseNodes(args[0]); msg != "" {
+			return a, usage(msg)
+		}
+		a.Arg = strings.Join(args[1:], " ")
+	case shapeCount:
+		if len(args) != 1 {
+			return a, usage(fmt.Sprintf("%d arguments", len(args)))
+		}
+		n, err := strconv.Atoi(args[0])
+		if err != nil || n < 1 || n > 1000 {
+			return a, usage(fmt.Sprintf("count %q: want 1 to 1000", args[0]))
+		}
+		a.Count = n
 	}
 	return a, ""
 }

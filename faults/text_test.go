@@ -43,6 +43,14 @@ var everyKind = []struct {
 	{"+9m0s clock-jump ledger-3,ledger-4 1h0m0s", Action{At: 9 * time.Minute, Kind: ClockJump, Nodes: ids("ledger-3", "ledger-4"), Duration: time.Hour}},
 	{"+9m0s disk-torn ledger-5", Action{At: 9 * time.Minute, Kind: DiskTorn, Nodes: ids("ledger-5")}},
 	{"+10m0s heal-all", Action{At: 10 * time.Minute, Kind: HealAll}},
+	{"+11m0s hsm ledger-1 device-error 2", Action{At: 11 * time.Minute, Kind: HSM, Nodes: ids("ledger-1"), Arg: "device-error 2"}},
+	{"+11m0s hsm ledger-1,ledger-2 tamper", Action{At: 11 * time.Minute, Kind: HSM, Nodes: ids("ledger-1", "ledger-2"), Arg: "tamper"}},
+	{"+12m0s mpc-tamper ledger-3", Action{At: 12 * time.Minute, Kind: MPCTamper, Nodes: ids("ledger-3")}},
+	{"+12m0s mpc-withhold ledger-3", Action{At: 12 * time.Minute, Kind: MPCWithhold, Nodes: ids("ledger-3")}},
+	{"+12m0s mpc-replay ledger-1,ledger-2", Action{At: 12 * time.Minute, Kind: MPCReplay, Nodes: ids("ledger-1", "ledger-2")}},
+	{"+12m0s mpc-spoof ledger-4", Action{At: 12 * time.Minute, Kind: MPCSpoof, Nodes: ids("ledger-4")}},
+	{"+13m0s mpc-clear", Action{At: 13 * time.Minute, Kind: MPCClear}},
+	{"+14m0s chain-reorg 3", Action{At: 14 * time.Minute, Kind: ChainReorg, Count: 3}},
 }
 
 func TestEveryKindHasARoundTripCase(t *testing.T) {

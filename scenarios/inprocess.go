@@ -16,6 +16,8 @@ import (
 type inProcess struct {
 	world *sim.World
 	topo  topology.Topology
+	// attacks plays the MPC attacker on the wire (attacks.go).
+	attacks *mpcAttacks
 	// downBy records which nodes a region outage took down, so region-up
 	// restarts those and not nodes that crashed for another reason.
 	downBy map[topology.Region][]env.NodeID
@@ -177,6 +179,9 @@ func (d *inProcess) HealAll() error {
 		net.CutRegion(r, false)
 	}
 	clear(d.downBy)
+	if d.attacks != nil {
+		d.attacks.set(faults.MPCClear, nil)
+	}
 	for _, n := range d.topo.Nodes {
 		d.world.SetSkew(n.ID, 0)
 		if d.world.Paused(n.ID) {
@@ -187,4 +192,29 @@ func (d *inProcess) HealAll() error {
 		}
 	}
 	return nil
+}
+
+// HSMFault hands the fault text to the signer node, which applies it to its
+// HSM: a control message from the harness endpoint, the only sender a
+// signer accepts control from.
+func (d *inProcess) HSMFault(n env.NodeID, fault string) error {
+	if err := d.check(n); err != nil {
+		return err
+	}
+	d.world.Inject(finalSender, n, env.Encode(signerControl, []byte(fault)))
+	return nil
+}
+
+// signerControl is the signer's control message type (HSM faults).
+const signerControl env.MsgType = 39
+
+func (d *inProcess) MPCAttack(kind faults.Kind, nodes []env.NodeID) error {
+	if d.attacks == nil {
+		return fmt.Errorf("in-process: this run has no MPC traffic to attack")
+	}
+	return d.attacks.set(kind, nodes)
+}
+
+func (d *inProcess) ChainReorg(depth int) error {
+	return fmt.Errorf("in-process: this run has no chain to reorganise")
 }

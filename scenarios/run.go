@@ -220,6 +220,11 @@ func (r *run) inject(a faults.Action) {
 	r.record(history.Event{Kind: history.Fault, Process: history.NemesisProcess, Op: string(a.Kind), Key: string(a.Region), Detail: detail})
 }
 
+// worldObs records a fact the world saw for itself (Source "world").
+func (r *run) worldObs(node env.NodeID, kind string, kv ...string) {
+	r.observe(r.world.Now(), node, "world", env.ObserveKV(kind, kv...))
+}
+
 func (r *run) observe(at time.Duration, node env.NodeID, source string, o env.Observation) {
 	f := make(map[string]string, len(o.Fields))
 	for k, v := range o.Fields { // determinism: allowed (a copy)

@@ -1,0 +1,120 @@
+package scenarios
+
+import (
+	"fmt"
+
+	"vaultdrill/faults"
+	"vaultdrill/system/env"
+)
+
+// MPC attacks act on the wire, through the world's interceptor: the harness
+// plays the malicious party or the network attacker, so the signers under
+// test run unmodified code. Every injected or altered message is reported as
+// a "world.attack" observation for INV-MPCBIND.
+
+// mpcTypeMin..mpcTypeMax is the message-type range signer nodes use.
+const (
+	mpcTypeMin env.MsgType = 30
+	mpcTypeMax env.MsgType = 38
+	// attackerNode is the endpoint a network attacker sends from: it is
+	// not a custody node, so the host authenticates it as itself.
+	attackerNode env.NodeID = "attacker"
+)
+
+type mpcAttacks struct {
+	r        *run
+	tamper   map[env.NodeID]bool
+	withhold map[env.NodeID]bool
+	replay   map[env.NodeID]bool
+	spoof    map[env.NodeID]bool
+	// seen keeps each attacked node's earlier MPC messages per receiver,
+	// the material a replay re-sends (bounded).
+	seen map[env.NodeID][][]byte
+}
+
+const replayKeepMax = 64
+
+func newMPCAttacks(r *run) *mpcAttacks {
+	a := &mpcAttacks{r: r}
+	a.clear()
+	return a
+}
+
+func (a *mpcAttacks) clear() {
+	a.tamper, a.withhold = map[env.NodeID]bool{}, map[env.NodeID]bool{}
+	a.replay, a.spoof = map[env.NodeID]bool{}, map[env.NodeID]bool{}
+	a.seen = map[env.NodeID][][]byte{}
+}
+
+func (a *mpcAttacks) active() bool {
+	return len(a.tamper)+len(a.withhold)+len(a.replay)+len(a.spoof) > 0
+}
+
+func (a *mpcAttacks) set(kind faults.Kind, nodes []env.NodeID) error {
+	var m map[env.NodeID]bool
+	switch kind {
+	case faults.MPCClear:
+		a.clear()
+		a.r.world.Network().SetInterceptor(nil)
+		return nil
+	case faults.MPCTamper:
+		m = a.tamper
+	case faults.MPCWithhold:
+		m = a.withhold
+	case faults.MPCReplay:
+		m = a.replay
+	case faults.MPCSpoof:
+		m = a.spoof
+	default:
+		return fmt.Errorf("in-process: %s is not an MPC attack", kind)
+	}
+	for _, n := range nodes {
+		if !a.r.world.Has(n) {
+			return fmt.Errorf("in-process: no node %s", n)
+		}
+		m[n] = true
+	}
+	a.r.world.Network().SetInterceptor(a.intercept)
+	return nil
+}
+
+func isMPC(payload []byte) bool {
+	t, _, err := env.Decode(payload)
+	return err == nil && t >= mpcTypeMin && t <= mpcTypeMax
+}
+
+// intercept runs inside the world's send path: it may only schedule
+// deliveries through the world and record observations.
+func (a *mpcAttacks) intercept(from, to env.NodeID, payload []byte) ([]byte, bool) {
+	if !a.active() || !isMPC(payload) {
+		return payload, false
+	}
+	w := a.r.world
+	if a.withhold[from] {
+		a.r.worldObs(to, "world.attack", "kind", "withhold", "from", string(from), "to", string(to), "session", "")
+		return nil, true
+	}
+	if a.replay[from] {
+		if old := a.seen[from]; len(old) > 0 {
+			// the malicious party re-sends one of its messages from an
+			// earlier session, under its own (authenticated) name
+			msg := old[w.Stream("mpc-replay").IntN(len(old))]
+			a.r.worldObs(to, "world.attack", "kind", "replay", "from", string(from), "to", string(to), "session", "")
+			w.Inject(from, to, msg)
+		}
+		if len(a.seen[from]) < replayKeepMax {
+			a.seen[from] = append(a.seen[from], append([]byte(nil), payload...))
+		}
+	}
+	if a.spoof[from] {
+		a.r.worldObs(to, "world.attack", "kind", "spoof", "from", string(attackerNode), "to", string(to), "session", "")
+		w.Inject(attackerNode, to, append([]byte(nil), payload...))
+	}
+	if a.tamper[from] && len(payload) > 2 {
+		out := append([]byte(nil), payload...)
+		out[len(out)-1] ^= 0x5a
+		a.r.worldObs(to, "world.attack", "kind", "tamper", "from", string(from), "to", string(to), "session", "")
+		return out, false
+	}
+	return payload, false
+}
