@@ -22,6 +22,8 @@ type Role string
 
 const (
 	RoleLedger Role = "ledger"
+	RoleSigner Role = "signer" // an MPC signer with its HSM
+	RoleChain  Role = "chain"  // the simulated blockchain (the outside world)
 	RoleClient Role = "client" // a harness actor, not part of the custody system
 )
 
@@ -62,6 +64,31 @@ func Ledger(regions []Region, perRegion []int) Topology {
 		}
 	}
 	return t
+}
+
+// AddSigners places a committee's signers: perRegion[i] of them in
+// t.Regions[i], named "signer-NAME-1", "signer-NAME-2", ... in region order.
+func (t Topology) AddSigners(name string, perRegion []int) Topology {
+	out := Topology{Regions: t.Regions, Nodes: append([]Node(nil), t.Nodes...)}
+	n := 0
+	for i, r := range t.Regions {
+		if i >= len(perRegion) {
+			break
+		}
+		for j := 0; j < perRegion[i]; j++ {
+			n++
+			out.Nodes = append(out.Nodes, Node{ID: env.NodeID(fmt.Sprintf("signer-%s-%d", name, n)), Region: r, Role: RoleSigner})
+		}
+	}
+	return out
+}
+
+// RegionOf returns the region of a node ("" when unknown).
+func (t Topology) RegionOf(id env.NodeID) Region {
+	if n, ok := t.Find(id); ok {
+		return n.Region
+	}
+	return ""
 }
 
 // ByRole returns the nodes with the role, in topology order.
