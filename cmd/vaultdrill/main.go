@@ -35,6 +35,7 @@ func commands() []command {
 		{name: "bench", summary: "measure time compression and throughput of a drill", run: benchCmd},
 		{name: "list", summary: "list the built-in drills and the scenario kinds", run: listCmd},
 		{name: "show", summary: "print a built-in drill's scenario file (a starting point for your own)", run: showCmd},
+		{name: "keys", summary: "generate the Paillier pre-parameter pool and the default committees' key shares (test data)", run: keysCmd},
 		{name: "verify", summary: "check an evidence bundle against its manifest", run: verifyCmd},
 		{name: "sweep-worker", summary: "internal: runs seeds for sweep", run: sweepWorkerCmd, hidden: true},
 	}
