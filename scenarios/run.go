@@ -72,6 +72,15 @@ func (r *run) record(e history.Event) {
 // slice is how much simulated time runs between interrupt and progress checks.
 const slice = time.Second
 
+// traceContent keeps MPC payloads out of the trace hash: their bytes are not
+// reproducible (see sim.Config.TraceContent), their type, ends and timing are.
+func traceContent(payload []byte) []byte {
+	if isMPC(payload) {
+		return payload[:2]
+	}
+	return payload
+}
+
 // Plan returns the fault plan a seed gets: the generated part (drawn from
 // the seed's "faults/plan" stream) merged by time with the written part.
 func (s *Scenario) PlanFor(seed uint64) (faults.Plan, error) {
@@ -99,7 +108,7 @@ func Run(s *Scenario, opt Options) (*Outcome, error) {
 		return nil, err
 	}
 	r := &run{s: s, topo: s.Topology, counts: map[string]int{}}
-	cfg := sim.Config{Seed: opt.Seed, Observe: r.observe}
+	cfg := sim.Config{Seed: opt.Seed, Observe: r.observe, TraceContent: traceContent}
 	if s.Network != (NetworkSpec{}) {
 		cfg.Latency = sim.Latency{SameRegion: s.Network.SameRegion, CrossRegion: s.Network.CrossRegion, JitterMax: s.Network.Jitter}
 	}

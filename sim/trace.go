@@ -17,16 +17,22 @@ import (
 // seed, commit and scenario have the same trace hash: that is the
 // determinism property the tests check.
 type trace struct {
-	h   hash.Hash
-	w   io.Writer
-	buf []byte
-	n   uint64
+	content func([]byte) []byte
+	h       hash.Hash
+	w       io.Writer
+	buf     []byte
+	n       uint64
 }
 
-func newTrace(w io.Writer) *trace { return &trace{h: sha256.New(), w: w} }
+func newTrace(w io.Writer, content func([]byte) []byte) *trace {
+	return &trace{h: sha256.New(), w: w, content: content}
+}
 
 func (t *trace) record(at time.Duration, code byte, node, peer env.NodeID, tag string, payload []byte) {
 	t.n++
+	if t.content != nil && payload != nil {
+		payload = t.content(payload)
+	}
 	b := t.buf[:0]
 	b = binary.BigEndian.AppendUint64(b, uint64(at))
 	b = append(b, code)

@@ -17,6 +17,12 @@ type Config struct {
 	Latency Latency
 	// Trace, if set, receives one readable line per event.
 	Trace interface{ Write([]byte) (int, error) }
+	// TraceContent, if set, picks the part of a message's bytes the trace
+	// hash covers (default: all of it). Protocols whose message content is
+	// not reproducible even from a seed (tss-lib's ECDSA round 2 reads its
+	// reader from two goroutines) are traced by type, sender, receiver and
+	// time only, per ARCHITECTURE.md.
+	TraceContent func(payload []byte) []byte
 	// Observe receives every observation, with virtual time since the epoch.
 	// source is "node" (reported through env.Observe) or "world".
 	Observe func(at time.Duration, node env.NodeID, source string, o env.Observation)
@@ -53,7 +59,7 @@ func New(cfg Config) *World {
 		net:     newNetwork(cfg.Latency),
 		netRand: NewRand(cfg.Seed, "sim/network"),
 		diskRnd: NewRand(cfg.Seed, "sim/disk"),
-		tr:      newTrace(cfg.Trace),
+		tr:      newTrace(cfg.Trace, cfg.TraceContent),
 		observe: cfg.Observe,
 	}
 	return w
