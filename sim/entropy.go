@@ -18,13 +18,20 @@ type router struct {
 	cur atomic.Pointer[readerBox]
 }
 
-type readerBox struct{ r io.Reader }
+// readerBox guards a node's stream: libraries (tss-lib) may read the global
+// reader from goroutines of their own inside a step.
+type readerBox struct {
+	mu sync.Mutex
+	r  io.Reader
+}
 
 func (r *router) Read(p []byte) (int, error) {
 	b := r.cur.Load()
 	if b == nil {
 		panic("sim: crypto/rand read outside a node step (a library or harness code reached for global randomness)")
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.r.Read(p)
 }
 
