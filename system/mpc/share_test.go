@@ -227,3 +227,28 @@ func TestKeygenECDSAFromPool(t *testing.T) {
 	sig := runSign(t, NewTSS(), shares, id, id.Parties, d, "fresh-ecdsa", LocalOptions{}).sig(t)
 	verifyBtcec(t, shares[0].PublicKey, d, sig)
 }
+
+func TestSecretFingerprintsFindTheMarshalledShare(t *testing.T) {
+	shares, err := LoadDefaultKey(KeyHot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range shares {
+		b, err := MarshalShare(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fps := s.SecretFingerprints()
+		if len(fps) != 2 || len(fps[0]) < 16 {
+			t.Fatalf("%s: fingerprints %d", s.Party, len(fps))
+		}
+		if !bytes.Contains(b, fps[1]) {
+			t.Fatalf("%s: the marshalled share does not contain the decimal secret", s.Party)
+		}
+		for _, o := range shares {
+			if o.Party != s.Party && bytes.Contains(b, o.SecretFingerprints()[1]) {
+				t.Fatalf("%s's bytes contain %s's secret", s.Party, o.Party)
+			}
+		}
+	}
+}
