@@ -6,6 +6,7 @@ import (
 
 	"vaultdrill/faults"
 	"vaultdrill/sim"
+	"vaultdrill/system/chain"
 	"vaultdrill/system/env"
 	"vaultdrill/system/ledger"
 	"vaultdrill/system/topology"
@@ -216,5 +217,12 @@ func (d *inProcess) MPCAttack(kind faults.Kind, nodes []env.NodeID) error {
 }
 
 func (d *inProcess) ChainReorg(depth int) error {
-	return fmt.Errorf("in-process: this run has no chain to reorganise")
+	chains := d.topo.ByRole(topology.RoleChain)
+	if len(chains) == 0 {
+		return fmt.Errorf("in-process: this run has no chain to reorganise")
+	}
+	for _, c := range chains {
+		d.world.Inject(finalSender, c.ID, chain.EncodeControl(chain.Control{Op: "reorg", Depth: depth}))
+	}
+	return nil
 }
