@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"vaultdrill/checkers"
 	"vaultdrill/system/topology"
@@ -156,7 +157,7 @@ func ExitCodeFor(exps []Expectation) int {
 // IsLiveness tells the checkers whose failure means "did not recover in
 // time" rather than "did something wrong".
 func IsLiveness(checker string) bool {
-	return checker == "LIVENESS" || checker == "INV-RTO"
+	return strings.HasPrefix(checker, "LIVENESS") || checker == "INV-RTO"
 }
 
 // JSON renders the report with stable formatting.

@@ -15,6 +15,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"vaultdrill/faults"
+	"vaultdrill/system/chain"
+	"vaultdrill/system/env"
+	"vaultdrill/system/mpc"
 	"vaultdrill/system/topology"
 )
 
@@ -37,6 +40,7 @@ type File struct {
 	Topology    TopologySpec  `yaml:"topology"`
 	Network     NetworkSpec   `yaml:"network"`
 	Ledger      LedgerSpec    `yaml:"ledger"`
+	MPC         MPCSpec       `yaml:"mpc"`
 	Workload    KindSpec      `yaml:"workload"`
 	Faults      FaultsSpec    `yaml:"faults"`
 	Expect      []KindSpec    `yaml:"expect"`
@@ -46,6 +50,18 @@ type File struct {
 type TopologySpec struct {
 	Regions []string `yaml:"regions"`
 	Ledger  []int    `yaml:"ledger"`
+	// Signers places MPC committees' signers per region, by committee
+	// name (hot: [1, 1, 1]); each needs its default key (system/mpc).
+	Signers map[string][]int `yaml:"signers"`
+	// Chain adds the simulated blockchain node(s): secp256k1, ed25519.
+	Chain []string `yaml:"chain"`
+}
+
+// MPCSpec chooses the signing engine and its timing.
+type MPCSpec struct {
+	Engine       string        `yaml:"engine"` // tss (default) or ideal
+	RoundTimeout time.Duration `yaml:"round_timeout"`
+	AttemptsMax  int           `yaml:"attempts_max"`
 }
 
 // NetworkSpec overrides the simulated latency model.
@@ -77,7 +93,8 @@ type KindSpec struct {
 
 // FaultsSpec: a generated plan, a written one, or both (merged by time).
 type FaultsSpec struct {
-	Generate *GenerateSpec `yaml:"generate"`
+	Generate  *GenerateSpec  `yaml:"generate"`
+	Threshold *ThresholdSpec `yaml:"threshold"`
 	Plan     string        `yaml:"plan"`
 	planLine int
 }
@@ -105,6 +122,8 @@ type Scenario struct {
 	NewWorkload func() Workload
 	Expects     []Expectation
 	Plan        faults.Plan // the written part; the generated part comes per seed
+	// signerKeys are the committees placed, in name order.
+	signerKeys []mpc.KeyID
 }
 
 // Load reads a scenario by path or by built-in drill name, applies overrides
@@ -217,10 +236,52 @@ func (s *Scenario) validate() error {
 			total += f.Topology.Ledger[i]
 			rs = append(rs, topology.Region(r))
 		}
-		if total < 1 || total > 9 {
-			return fmt.Errorf("topology: %d ledger replicas; 1 to 9 are supported", total)
+		if total > 9 || total < 1 && len(f.Topology.Signers) == 0 {
+			return fmt.Errorf("topology: %d ledger replicas; 1 to 9 are supported (0 only with signers)", total)
 		}
 		s.Topology = topology.Ledger(rs, f.Topology.Ledger)
+	}
+	for _, name := range sortedKeys(f.Topology.Signers) {
+		per := f.Topology.Signers[name]
+		c, ok := mpc.DefaultCommittee(mpc.KeyID(name))
+		if !ok {
+			return fmt.Errorf("topology.signers: %q has no default key (hot, cold, hot-ed, cold-ed)", name)
+		}
+		sum := 0
+		for _, x := range per {
+			if x < 0 {
+				return fmt.Errorf("topology.signers.%s: negative count", name)
+			}
+			sum += x
+		}
+		if sum != c.N() || len(per) != len(s.Topology.Regions) {
+			return fmt.Errorf("topology.signers.%s: %v places %d signers over %d regions; the key has %d (one count per region)", name, per, sum, len(s.Topology.Regions), c.N())
+		}
+		if _, dup := s.Topology.Find(env.NodeID(c.Parties[0])); dup {
+			return fmt.Errorf("topology.signers.%s: its signers are already placed (hot and hot-ed share signers: place one of them)", name)
+		}
+		s.Topology = s.Topology.AddSigners(strings.TrimSuffix(name, "-ed"), per)
+		s.signerKeys = append(s.signerKeys, mpc.KeyID(name))
+	}
+	for _, fl := range f.Topology.Chain {
+		if fl != chain.Secp256k1 && fl != chain.Ed25519 {
+			return fmt.Errorf("topology.chain: %q is not a chain (secp256k1, ed25519)", fl)
+		}
+		id := env.NodeID("chain-" + fl)
+		if _, dup := s.Topology.Find(id); dup {
+			return fmt.Errorf("topology.chain: %s twice", fl)
+		}
+		s.Topology.Nodes = append(s.Topology.Nodes, topology.Node{ID: id, Region: s.Topology.Regions[0], Role: topology.RoleChain})
+	}
+	switch f.MPC.Engine {
+	case "":
+		f.MPC.Engine = mpc.EngineTSS
+	case mpc.EngineTSS, mpc.EngineIdeal:
+	default:
+		return fmt.Errorf("mpc.engine %q: tss or ideal", f.MPC.Engine)
+	}
+	if f.MPC.RoundTimeout < 0 || f.MPC.AttemptsMax < 0 {
+		return errors.New("mpc: round_timeout and attempts_max must not be negative")
 	}
 	if pr := f.Ledger.PreferredRegion; pr != "" && pr != "none" && !s.Topology.HasRegion(topology.Region(pr)) {
 		return fmt.Errorf("ledger.preferred_region %q is not a region of the topology", pr)
@@ -277,6 +338,11 @@ func (s *Scenario) validate() error {
 			}
 		}
 		s.Plan = p
+	}
+	if f.Faults.Threshold != nil {
+		if err := s.validateThreshold(); err != nil {
+			return err
+		}
 	}
 	if g := f.Faults.Generate; g != nil {
 		spec, err := s.genSpec()

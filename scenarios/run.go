@@ -96,6 +96,9 @@ func (s *Scenario) PlanFor(seed uint64) (faults.Plan, error) {
 		}
 		p.Actions = append(p.Actions, g.Actions...)
 	}
+	if s.Faults.Threshold != nil {
+		p.Actions = append(p.Actions, s.thresholdPlan(s.drawThreshold(seed))...)
+	}
 	sort.SliceStable(p.Actions, func(i, j int) bool { return p.Actions[i].At < p.Actions[j].At })
 	return p, nil
 }
