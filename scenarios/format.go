@@ -95,8 +95,8 @@ type KindSpec struct {
 type FaultsSpec struct {
 	Generate  *GenerateSpec  `yaml:"generate"`
 	Threshold *ThresholdSpec `yaml:"threshold"`
-	Plan     string        `yaml:"plan"`
-	planLine int
+	Plan      string         `yaml:"plan"`
+	planLine  int
 }
 
 // GenerateSpec is faults.GenSpec as written.
