@@ -78,6 +78,14 @@ func (r *Report) Markdown() []byte {
 		}
 	}
 
+	if len(r.Signing) > 0 {
+		p("\n## Signing sessions\n\n| key | engine | requests | signed | failed | unknown | attempts | aborts | rejected msgs | culprits | quarantined | time to signature (min / median / max) | chain txs verified |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, g := range r.Signing {
+			p("| %s | %s | %d | %d | %d | %d | %d | %d | %d | %s | %s | %s / %s / %s | %d |\n", g.Key, g.Engine, g.Requests, g.Signed, g.Failed, g.Unknown,
+				g.Attempts, g.Aborts, g.Rejected, orNone(g.Culprits), orNone(g.Quarantined), dur(g.TimeMin), dur(g.TimeMedian), dur(g.TimeMax), g.ChainTxs)
+		}
+	}
+
 	p("\n## Faults\n\n")
 	kinds := make([]string, 0, len(r.FaultCounts))
 	for k := range r.FaultCounts {
@@ -118,6 +126,13 @@ func (r *Report) Markdown() []byte {
 	}
 	p("\n## Replay\n\n```\n%s\n```\n", r.Replay)
 	return []byte(b.String())
+}
+
+func orNone(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
 }
 
 func mdCell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }

@@ -53,6 +53,8 @@ type Report struct {
 	RPO      *RPO      `json:"rpo,omitempty"`
 	Failover *Failover `json:"failover,omitempty"`
 
+	Signing []SigningStats `json:"signing,omitempty"`
+
 	Ops   OpStats   `json:"ops"`
 	World WorldInfo `json:"world"`
 
@@ -107,6 +109,26 @@ type Failover struct {
 	FirstAfter  string `json:"first_committed_after"`
 	RecoveredAt int64  `json:"recovered_at_ns"`
 	HealedAt    int64  `json:"healed_at_ns"`
+}
+
+// SigningStats summarises one key's signing sessions.
+type SigningStats struct {
+	Key         string   `json:"key"`
+	Engine      string   `json:"engine"`
+	Requests    int      `json:"requests"`
+	Signed      int      `json:"signed"`
+	Failed      int      `json:"failed"`
+	Unknown     int      `json:"unknown"`
+	Attempts    int      `json:"attempts"`
+	Aborts      int      `json:"aborts"`
+	Rejected    int      `json:"messages_rejected"`
+	Culprits    []string `json:"culprits,omitempty"`
+	Quarantined []string `json:"quarantined,omitempty"`
+	// Time from request to signature, ns.
+	TimeMin    int64 `json:"time_to_signature_min_ns"`
+	TimeMedian int64 `json:"time_to_signature_median_ns"`
+	TimeMax    int64 `json:"time_to_signature_max_ns"`
+	ChainTxs   int   `json:"chain_txs_verified"`
 }
 
 // OpStats counts client operations by kind and outcome.
