@@ -435,7 +435,7 @@ func TestRestartFromDisk(t *testing.T) {
 			pending := w.mustSubmit(w.tx("carol", "dave", 5, 3, 0))
 			tipBefore := w.query(Query{Kind: QueryTip})
 			stA, stB := w.txStatus(a), w.txStatus(b)
-			size := len(w.disk.durable[fileBlocks])
+			size := len(w.disk.Durable(fileBlocks))
 
 			c.damage(w)
 			w.crash(c.torn)
@@ -450,7 +450,7 @@ func TestRestartFromDisk(t *testing.T) {
 			if torn := atoi(t, last["torn_bytes"]); (torn > 0) != c.wantTorn {
 				t.Fatalf("%d torn bytes cut, want some: %v", torn, c.wantTorn)
 			}
-			if got := len(w.disk.durable[fileBlocks]); got != size {
+			if got := len(w.disk.Durable(fileBlocks)); got != size {
 				t.Fatalf("chain/blocks is %d bytes after restart, want the %d synced before", got, size)
 			}
 			if st := w.txStatus(a); st.Height != stA.Height || st.BlockHash != stA.BlockHash {
@@ -510,7 +510,7 @@ func TestDeterminism(t *testing.T) {
 			if !reflect.DeepEqual(w1.obs, w2.obs) {
 				t.Fatal("observation streams differ")
 			}
-			if !reflect.DeepEqual(w1.disk.durable, w2.disk.durable) || w1.charge != w2.charge {
+			if !reflect.DeepEqual(durableFiles(w1.disk), durableFiles(w2.disk)) || w1.charge != w2.charge {
 				t.Fatal("disks or charged costs differ")
 			}
 		})
@@ -521,6 +521,14 @@ func blockHashes(w *world) []string {
 	var out []string
 	for _, o := range w.observed(ObsBlock) {
 		out = append(out, o.Fields["height"]+":"+o.Fields["hash"])
+	}
+	return out
+}
+
+func durableFiles(d *memDisk) map[string]string {
+	out := map[string]string{}
+	for _, name := range d.List("") {
+		out[name] = string(d.Durable(name))
 	}
 	return out
 }

@@ -4,12 +4,11 @@ import (
 	"container/heap"
 	"io"
 	"math/rand/v2"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"vaultdrill/system/env"
+	"vaultdrill/system/env/envtest"
 )
 
 // A small deterministic host for the package's tests: one chain node, a
@@ -131,7 +130,7 @@ func (w *world) restart() {
 func (w *world) crash(torn bool) {
 	w.up = false
 	w.inc++
-	w.disk.crash(torn, w.rng)
+	w.disk.Crash(torn, w.rng)
 }
 
 func (w *world) run(d time.Duration) { w.runUntil(w.now.Add(d), func() bool { return false }) }
@@ -362,89 +361,6 @@ func atoi(t *testing.T, s string) uint64 {
 	return n
 }
 
-// memDisk implements env.Disk with the documented fault model: writes are
-// volatile until Sync; a crash keeps the synced view and, when torn, a
-// random proper prefix of each file's unsynced appended tail.
-type memDisk struct {
-	durable, cur map[string][]byte
-	dirty        map[string]bool
-	appendOnly   map[string]bool
-	syncs        int
-}
+type memDisk = envtest.MemDisk
 
-func newMemDisk() *memDisk {
-	return &memDisk{durable: map[string][]byte{}, cur: map[string][]byte{}, dirty: map[string]bool{}, appendOnly: map[string]bool{}}
-}
-
-func (d *memDisk) Read(name string) ([]byte, bool) {
-	b, ok := d.cur[name]
-	return append([]byte(nil), b...), ok
-}
-
-func (d *memDisk) Write(name string, data []byte) {
-	d.cur[name] = append([]byte(nil), data...)
-	d.dirty[name], d.appendOnly[name] = true, false
-}
-
-func (d *memDisk) Append(name string, data []byte) {
-	if !d.dirty[name] {
-		d.appendOnly[name] = true
-	}
-	old := d.cur[name]
-	d.cur[name] = append(old[:len(old):len(old)], data...)
-	d.dirty[name] = true
-}
-
-func (d *memDisk) Delete(name string) {
-	delete(d.cur, name)
-	d.dirty[name], d.appendOnly[name] = true, false
-}
-
-func (d *memDisk) List(prefix string) []string {
-	var out []string
-	for name := range d.cur {
-		if strings.HasPrefix(name, prefix) {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func (d *memDisk) Sync() {
-	for name := range d.dirty {
-		if b, ok := d.cur[name]; ok {
-			d.durable[name] = b
-		} else {
-			delete(d.durable, name)
-		}
-	}
-	clear(d.dirty)
-	clear(d.appendOnly)
-	d.syncs++
-}
-
-func (d *memDisk) crash(torn bool, r *rand.Rand) (tornFiles []string) {
-	if torn {
-		var names []string
-		for name := range d.dirty {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			base, tail := len(d.durable[name]), len(d.cur[name])-len(d.durable[name])
-			if !d.appendOnly[name] || tail < 2 {
-				continue
-			}
-			d.durable[name] = d.cur[name][:base+1+r.IntN(tail-1)]
-			tornFiles = append(tornFiles, name)
-		}
-	}
-	d.cur = map[string][]byte{}
-	for name, b := range d.durable {
-		d.cur[name] = b
-	}
-	clear(d.dirty)
-	clear(d.appendOnly)
-	return tornFiles
-}
+func newMemDisk() *memDisk { return envtest.NewMemDisk() }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"vaultdrill/system/env"
+	"vaultdrill/system/env/envtest"
 )
 
 // A minimal host for the package's tests: one node's env with a seeded
@@ -79,7 +80,7 @@ func (r *rig) note(err error) error {
 // restart crashes the node (unsynced writes lost) and reopens the HSM, as
 // a signer does on InputStart.
 func (r *rig) restart(torn bool) {
-	r.disk.crash(torn, r.rng)
+	r.disk.Crash(torn, r.rng)
 	r.h = Open(r, r.cfg)
 }
 
@@ -182,94 +183,9 @@ func containsSecret(hay []byte, secret []byte) bool {
 		bytes.Contains(bytes.ToLower(hay), []byte(hx))
 }
 
-// memDisk implements env.Disk with the documented fault model: writes are
-// volatile until Sync; a crash keeps the synced view and, when torn, a
-// random proper prefix of each file's unsynced appended tail.
-type memDisk struct {
-	durable, cur map[string][]byte
-	dirty        map[string]bool
-	appendOnly   map[string]bool
-	syncs        int
-}
-
-func newMemDisk() *memDisk {
-	return &memDisk{durable: map[string][]byte{}, cur: map[string][]byte{}, dirty: map[string]bool{}, appendOnly: map[string]bool{}}
-}
-
-func (d *memDisk) Read(name string) ([]byte, bool) {
-	b, ok := d.cur[name]
-	return append([]byte(nil), b...), ok
-}
-
-func (d *memDisk) Write(name string, data []byte) {
-	d.cur[name] = append([]byte(nil), data...)
-	d.dirty[name], d.appendOnly[name] = true, false
-}
-
-func (d *memDisk) Append(name string, data []byte) {
-	if !d.dirty[name] {
-		d.appendOnly[name] = true
-	}
-	old := d.cur[name]
-	d.cur[name] = append(old[:len(old):len(old)], data...)
-	d.dirty[name] = true
-}
-
-func (d *memDisk) Delete(name string) {
-	delete(d.cur, name)
-	d.dirty[name], d.appendOnly[name] = true, false
-}
-
-func (d *memDisk) List(prefix string) []string {
-	var out []string
-	for name := range d.cur {
-		if strings.HasPrefix(name, prefix) {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func (d *memDisk) Sync() {
-	for name := range d.dirty {
-		if b, ok := d.cur[name]; ok {
-			d.durable[name] = b
-		} else {
-			delete(d.durable, name)
-		}
-	}
-	clear(d.dirty)
-	clear(d.appendOnly)
-	d.syncs++
-}
-
-func (d *memDisk) crash(torn bool, r *rand.Rand) {
-	if torn {
-		var names []string
-		for name := range d.dirty {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			base, tail := len(d.durable[name]), len(d.cur[name])-len(d.durable[name])
-			if !d.appendOnly[name] || tail < 2 {
-				continue
-			}
-			d.durable[name] = d.cur[name][:base+1+r.IntN(tail-1)]
-		}
-	}
-	d.cur = map[string][]byte{}
-	for name, b := range d.durable {
-		d.cur[name] = b
-	}
-	clear(d.dirty)
-	clear(d.appendOnly)
-}
-
 // dump returns every current file, sorted by name, with its name, as one
 // byte string (for determinism comparisons and leak scans).
-func (d *memDisk) dump(skipPrefix string) []byte {
+func dump(d *memDisk, skipPrefix string) []byte {
 	var b []byte
 	for _, name := range d.List("") {
 		if skipPrefix != "" && strings.HasPrefix(name, skipPrefix) {
@@ -277,7 +193,17 @@ func (d *memDisk) dump(skipPrefix string) []byte {
 		}
 		b = append(b, name...)
 		b = append(b, 0)
-		b = append(b, d.cur[name]...)
+		f, _ := d.Read(name)
+		b = append(b, f...)
 	}
+	return b
+}
+
+type memDisk = envtest.MemDisk
+
+func newMemDisk() *memDisk { return envtest.NewMemDisk() }
+
+func diskFile(d *memDisk, name string) []byte {
+	b, _ := d.Read(name)
 	return b
 }

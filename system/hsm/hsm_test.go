@@ -422,7 +422,7 @@ func TestFaults(t *testing.T) {
 				if info.Initialized || info.TamperCount != 1 {
 					t.Fatalf("after restart: %+v, want uninitialised, tamper latch 1", info)
 				}
-				if containsSecret(r.disk.dump(""), master) {
+				if containsSecret(dump(r.disk, ""), master) {
 					t.Fatal("the master key is still on the disk")
 				}
 				s2, _ = r.h.OpenSession(r)
@@ -702,8 +702,8 @@ func TestMasterKeyNeverLeaks(t *testing.T) {
 		"observations":         []byte(obsText(r.obs)),
 		"error strings":        errText.Bytes(),
 		"blobs and outcomes":   bytes.Join(out, nil),
-		"files outside secure": r.disk.dump(SecurePrefix),
-		"journal":              r.disk.cur[fileJournal],
+		"files outside secure": dump(r.disk, SecurePrefix),
+		"journal":              diskFile(r.disk, fileJournal),
 	}
 	for _, name := range []string{"observations", "error strings", "blobs and outcomes", "files outside secure", "journal"} {
 		if containsSecret(places[name], master) {
@@ -716,7 +716,7 @@ func TestMasterKeyNeverLeaks(t *testing.T) {
 		}
 	}
 	// The scan can find the key where it does live.
-	if !containsSecret(r.disk.cur[fileToken], master) {
+	if !containsSecret(diskFile(r.disk, fileToken), master) {
 		t.Fatal("scan self-test: the key is not found in the token file")
 	}
 }
@@ -738,7 +738,7 @@ func TestDeterminism(t *testing.T) {
 		r.restart(false)
 		s = r.user()
 		blobs = append(blobs, r.seal(s, "share/after", []byte("after")))
-		return blobs, r.disk.dump(""), obsText(r.obs)
+		return blobs, dump(r.disk, ""), obsText(r.obs)
 	}
 	b1, d1, o1 := script(11)
 	b2, d2, o2 := script(11)

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"vaultdrill/system/api"
 	"vaultdrill/system/env"
+	"vaultdrill/system/env/envtest"
 	"vaultdrill/system/topology"
 )
 
@@ -129,7 +128,7 @@ func (w *world) crash(id env.NodeID, torn bool) []string {
 	h := w.hosts[id]
 	h.up = false
 	h.inc++
-	return h.disk.crash(torn, h.rng)
+	return h.disk.Crash(torn, h.rng)
 }
 
 func (w *world) isolate(id env.NodeID) {
@@ -369,99 +368,8 @@ func (w *world) settledBalances(account string) map[env.NodeID]int64 {
 	return out
 }
 
-// memDisk implements env.Disk with the documented fault model: writes are
-// volatile until Sync; a crash keeps the synced view and, when torn, a
-// random proper prefix of each file's unsynced appended tail.
-type memDisk struct {
-	durable, cur map[string][]byte
-	dirty        map[string]bool
-	appendOnly   map[string]bool
-	syncs        int
-}
-
-func newMemDisk() *memDisk {
-	return &memDisk{durable: map[string][]byte{}, cur: map[string][]byte{}, dirty: map[string]bool{}, appendOnly: map[string]bool{}}
-}
-
-func (d *memDisk) Read(name string) ([]byte, bool) {
-	b, ok := d.cur[name]
-	return append([]byte(nil), b...), ok
-}
-
-func (d *memDisk) Write(name string, data []byte) {
-	d.cur[name] = append([]byte(nil), data...)
-	d.dirty[name], d.appendOnly[name] = true, false
-}
-
-func (d *memDisk) Append(name string, data []byte) {
-	if !d.dirty[name] {
-		d.appendOnly[name] = true
-	}
-	old := d.cur[name]
-	d.cur[name] = append(old[:len(old):len(old)], data...)
-	d.dirty[name] = true
-}
-
-func (d *memDisk) Delete(name string) {
-	delete(d.cur, name)
-	d.dirty[name], d.appendOnly[name] = true, false
-}
-
-func (d *memDisk) List(prefix string) []string {
-	var out []string
-	for name := range d.cur {
-		if strings.HasPrefix(name, prefix) {
-			out = append(out, name)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func (d *memDisk) Sync() {
-	for name := range d.dirty {
-		if b, ok := d.cur[name]; ok {
-			d.durable[name] = b
-		} else {
-			delete(d.durable, name)
-		}
-	}
-	clear(d.dirty)
-	clear(d.appendOnly)
-	d.syncs++
-}
-
-func (d *memDisk) crash(torn bool, r *rand.Rand) (tornFiles []string) {
-	if torn {
-		var names []string
-		for name := range d.dirty {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			base, tail := len(d.durable[name]), len(d.cur[name])-len(d.durable[name])
-			if !d.appendOnly[name] || tail < 2 {
-				continue
-			}
-			d.durable[name] = d.cur[name][:base+1+r.IntN(tail-1)]
-			tornFiles = append(tornFiles, name)
-		}
-	}
-	d.cur = map[string][]byte{}
-	for name, b := range d.durable {
-		d.cur[name] = b
-	}
-	clear(d.dirty)
-	clear(d.appendOnly)
-	return tornFiles
-}
-
-func (d *memDisk) size() int {
-	n := 0
-	for _, b := range d.cur {
-		n += len(b)
-	}
-	return n
-}
-
 func acct(i int) string { return fmt.Sprintf("acct-%d", i) }
+
+type memDisk = envtest.MemDisk
+
+func newMemDisk() *memDisk { return envtest.NewMemDisk() }

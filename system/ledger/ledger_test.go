@@ -317,7 +317,7 @@ func TestTornLogTailIsCutOnStart(t *testing.T) {
 	if _, valid := env.ReadRecords(after); valid != len(after) || len(after) == 0 {
 		t.Fatalf("log not rewritten to its valid prefix")
 	}
-	if durable := d.durable[fileLog]; len(durable) != len(after) {
+	if durable := d.Durable(fileLog); len(durable) != len(after) {
 		t.Fatalf("the repaired log was not synced")
 	}
 	ms := restoreStorage(rec)
@@ -355,7 +355,7 @@ func TestSnapshotsBoundTheLogAndCatchUpLaggards(t *testing.T) {
 			if !h.up {
 				continue
 			}
-			maxDisk = max(maxDisk, h.disk.size())
+			maxDisk = max(maxDisk, h.disk.Size())
 			first, _ := h.node.storage.FirstIndex()
 			last, _ := h.node.storage.LastIndex()
 			maxEntries = max(maxEntries, last-first+1)
