@@ -32,6 +32,7 @@ func commands() []command {
 	return []command{
 		{name: "run", summary: "run one drill for one seed and write its report bundle", run: runCmd},
 		{name: "sweep", summary: "run a drill over many seeds in worker processes; stop at the first failure", run: sweepCmd},
+		{name: "merge", summary: "merge the sweep.json files of a sharded sweep", run: mergeCmd},
 		{name: "bench", summary: "measure time compression and throughput of a drill", run: benchCmd},
 		{name: "list", summary: "list the built-in drills and the scenario kinds", run: listCmd},
 		{name: "show", summary: "print a built-in drill's scenario file (a starting point for your own)", run: showCmd},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -259,5 +260,31 @@ func TestSweepFindsPlantedBugs(t *testing.T) {
 				t.Fatalf("the failing report names no offending operation: %+v", rep.Expectations)
 			}
 		})
+	}
+}
+
+// Shards cover every seed exactly once, and merge reports as one sweep: the
+// planted bug's lowest failing seed across shards, with its replay command.
+func TestShardsAndMerge(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i := 0; i < 3; i++ {
+		out := filepath.Join(dir, fmt.Sprintf("s%d", i))
+		r := cli(t, dir, nil, "sweep", "ledger-chaos", "--quiet", "--keep-going", "--count", "9", "--shard", fmt.Sprintf("%d/3", i),
+			"--workers", "1", "--out", out, "--set", "duration=1m", "--set", "ledger.bug=early-ack")
+		if r.code != reports.ExitInvalid && r.code != 0 {
+			t.Fatalf("shard %d: exit %d\n%s", i, r.code, r.stderr)
+		}
+		files = append(files, filepath.Join(out, "sweep.json"))
+	}
+	m := cli(t, dir, nil, append([]string{"merge"}, files...)...)
+	if !strings.Contains(m.stdout, "9 of 9 seeds run") {
+		t.Fatalf("merge: %s", m.stdout)
+	}
+	if m.code == reports.ExitInvalid && !strings.Contains(m.stdout, "replay: vaultdrill run ledger-chaos --seed") {
+		t.Fatalf("merge names no replay: %s", m.stdout)
+	}
+	if dup := cli(t, dir, nil, "merge", files[0], files[0]); dup.code != reports.ExitUsage {
+		t.Fatalf("merging a shard with itself: exit %d", dup.code)
 	}
 }
