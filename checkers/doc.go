@@ -67,6 +67,13 @@
 // answered ok within the bound, and nothing invoked after the bound ends
 // info.
 //
+// MPC threshold (INV-MPC-THRESHOLD): from the world's "world.reachable"
+// facts, no signer reports "signer.signed" for a key, and no client's "sign"
+// is answered ok, while fewer than k of its signers are reachable (after a
+// grace for a session already past its last exchange). LIVENESS-MPC: a
+// request with k or more signers reachable for the whole bound is signed
+// within it.
+//
 // # Determinism
 //
 // Each checker is a pure function of its input: the same history and
