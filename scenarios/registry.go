@@ -57,15 +57,21 @@ var workloadKinds = map[string]WorkloadKind{
 		Doc: "closed-loop bank clients: deposits, withdrawals and balance reads over a set of accounts, with idempotent retries and time-outs",
 		New: newLedgerClients,
 	},
+	"signing-driver": {
+		Doc: "requests threshold signatures for real chain transactions from a key's committee, one at a time, and submits them to the chain",
+		New: newSigningDriver,
+	},
 }
 
 var expectKinds = map[string]ExpectKind{
-	"linearizable": {Doc: "INV-LINEARIZABLE: porcupine, one partition per account", New: newLinExpect},
-	"nonneg":       {Doc: "INV-NONNEG: no balance is ever negative", New: simpleExpect("nonneg", checkers.NonNeg)},
-	"conserve":     {Doc: "INV-CONSERVE (ledger level): every replica's applies conserve money; replicas agree", New: simpleExpect("conserve", checkers.Conserve)},
-	"rpo":          {Doc: "INV-RPO: every acknowledged write is in the final state", New: simpleExpect("rpo", checkers.RPO)},
-	"rto":          {Doc: "INV-RTO: service restored within max after the named fault (params: fault, max)", New: newRTOExpect},
-	"liveness":     {Doc: "LIVENESS: after the last named fault (default heal-all), writes complete within bound (params: after, bound)", New: newLivenessExpect},
+	"linearizable":  {Doc: "INV-LINEARIZABLE: porcupine, one partition per account", New: newLinExpect},
+	"nonneg":        {Doc: "INV-NONNEG: no balance is ever negative", New: simpleExpect("nonneg", checkers.NonNeg)},
+	"conserve":      {Doc: "INV-CONSERVE (ledger level): every replica's applies conserve money; replicas agree", New: simpleExpect("conserve", checkers.Conserve)},
+	"rpo":           {Doc: "INV-RPO: every acknowledged write is in the final state", New: simpleExpect("rpo", checkers.RPO)},
+	"rto":           {Doc: "INV-RTO: service restored within max after the named fault (params: fault, max)", New: newRTOExpect},
+	"mpc-threshold": {Doc: "INV-MPC-THRESHOLD: no signature while fewer than k signers are reachable (params: key, grace)", New: newThresholdExpect},
+	"mpc-liveness":  {Doc: "LIVENESS-MPC: with k signers reachable, requests are signed within bound (params: key, bound)", New: newSignLiveExpect},
+	"liveness":      {Doc: "LIVENESS: after the last named fault (default heal-all), writes complete within bound (params: after, bound)", New: newLivenessExpect},
 }
 
 // KindDocs returns "kind: doc" lines of both registries, for --help.
@@ -163,4 +169,35 @@ func newLivenessExpect(file string, p *yaml.Node) (Expectation, error) {
 		name: fmt.Sprintf("liveness: writes complete within %v after %s", lp.Bound, lp.After),
 		fn:   func(in checkers.Input) checkers.Result { return checkers.Liveness(in, lp.After, lp.Bound) },
 	}, nil
+}
+
+type thresholdParams struct {
+	Key   string        `yaml:"key"`
+	Grace time.Duration `yaml:"grace"`
+	Bound time.Duration `yaml:"bound"`
+}
+
+func newThresholdExpect(file string, p *yaml.Node) (Expectation, error) {
+	tp := thresholdParams{Key: "hot", Grace: 10 * time.Second}
+	if p.Kind != 0 {
+		if err := decodeStrict(file, p, &tp); err != nil {
+			return nil, err
+		}
+	}
+	return funcExpect{name: fmt.Sprintf("no %s signature below k (grace %v)", tp.Key, tp.Grace),
+		fn: func(in checkers.Input) checkers.Result { return checkers.Threshold(in, tp.Key, tp.Grace) }}, nil
+}
+
+func newSignLiveExpect(file string, p *yaml.Node) (Expectation, error) {
+	tp := thresholdParams{Key: "hot", Bound: 2 * time.Minute}
+	if p.Kind != 0 {
+		if err := decodeStrict(file, p, &tp); err != nil {
+			return nil, err
+		}
+	}
+	if tp.Bound <= 0 {
+		return nil, fmt.Errorf("%s:%d: mpc-liveness bound must be positive", file, p.Line)
+	}
+	return funcExpect{name: fmt.Sprintf("%s signed within %v with k reachable", tp.Key, tp.Bound),
+		fn: func(in checkers.Input) checkers.Result { return checkers.SignLiveness(in, tp.Key, tp.Bound) }}, nil
 }

@@ -17,6 +17,7 @@ import (
 	"vaultdrill/reports"
 	"vaultdrill/sim"
 	"vaultdrill/system/env"
+	"vaultdrill/system/mpc"
 	"vaultdrill/system/topology"
 )
 
@@ -50,11 +51,14 @@ type run struct {
 	topo   topology.Topology
 	deploy *inProcess
 	wl     Workload
-	hist   []history.Event
-	obs    []history.Observation
-	procs  int
-	counts map[string]int
-	tl     []reports.TimelineItem
+	// MPC runs: the committees' public keys and the leak scanner.
+	publicKeys map[mpc.KeyID][]byte
+	keys       *keyScanner
+	hist       []history.Event
+	obs        []history.Observation
+	procs      int
+	counts     map[string]int
+	tl         []reports.TimelineItem
 }
 
 func (r *run) newProcess() int {
@@ -123,6 +127,20 @@ func Run(s *Scenario, opt Options) (*Outcome, error) {
 	if err := r.deploy.install(s); err != nil {
 		return nil, err
 	}
+	pubs, shares, err := r.deploy.installMPC(s, opt.Seed)
+	if err != nil {
+		return nil, err
+	}
+	r.publicKeys = pubs
+	if len(shares) > 0 {
+		r.keys = newKeyScanner(r, shares)
+		r.world.Network().SetTap(r.keys.wire)
+		r.keys.schedule(s.Duration)
+		r.deploy.attacks = newMPCAttacks(r)
+	}
+	if s.Faults.Threshold != nil {
+		r.observeThreshold(s.drawThreshold(opt.Seed))
+	}
 	r.wl = s.NewWorkload()
 	r.wl.Install(r)
 	for _, a := range plan.Actions {
@@ -150,6 +168,9 @@ func Run(s *Scenario, opt Options) (*Outcome, error) {
 	}
 	if advance(s.Duration) {
 		r.finish(advance)
+	}
+	if r.keys != nil {
+		r.keys.disks(true)
 	}
 	out := &Outcome{History: r.hist, Observations: r.obs, SimWall: time.Since(simStart)}
 	checkStart := time.Now()
@@ -295,6 +316,13 @@ func (r *run) report(opt Options, plan faults.Plan, interrupted bool) *reports.R
 		rep.ExitCode = reports.ExitInterrupted
 	}
 	rep.Failover = failover(r.hist)
+	if len(s.signerKeys) > 0 {
+		keys := make([]string, len(s.signerKeys))
+		for i, k := range s.signerKeys {
+			keys[i] = string(k)
+		}
+		rep.Signing = signingStats(s.MPC.Engine, keys, r.hist, r.obs)
+	}
 	rep.Ops = opStats(r.hist)
 	net := r.world.Network()
 	rep.World = reports.WorldInfo{

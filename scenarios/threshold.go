@@ -106,7 +106,12 @@ func (s *Scenario) thresholdPlan(tc thresholdCase) []faults.Action {
 				rest = append(rest, n.ID)
 			}
 		}
-		start = faults.Action{At: t.At, Kind: faults.Partition, Groups: [][]env.NodeID{tc.cut, rest}}
+		// each cut signer alone: together they could still make k
+		var groups [][]env.NodeID
+		for _, n := range tc.cut {
+			groups = append(groups, []env.NodeID{n})
+		}
+		start = faults.Action{At: t.At, Kind: faults.Partition, Groups: append(groups, rest)}
 		end = faults.Action{At: t.At + t.Hold, Kind: faults.Heal}
 	case "hsm":
 		start = faults.Action{At: t.At, Kind: faults.HSM, Nodes: tc.cut, Arg: "unavailable"}

@@ -288,3 +288,37 @@ func TestShardsAndMerge(t *testing.T) {
 		t.Fatalf("merging a shard with itself: exit %d", dup.code)
 	}
 }
+
+// mpc-resilience: the ideal engine over 300 seeds (thresholds k-1, k and
+// more drawn per seed), a few seeds with the real tss-lib engine, and the
+// tss run's report byte-identical across processes.
+func TestMPCResilience(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seed sweep: skipped with -short")
+	}
+	dir := t.TempDir()
+	r := cli(t, dir, nil, "sweep", "mpc-resilience", "--quiet", "--count", "300", "--workers", "2", "--set", "mpc.engine=ideal", "--out", filepath.Join(dir, "ideal"))
+	if r.code != 0 {
+		t.Fatalf("ideal sweep: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = cli(t, dir, nil, "sweep", "mpc-resilience", "--quiet", "--count", "4", "--start", "2", "--workers", "2", "--out", filepath.Join(dir, "tss"))
+	if r.code != 0 {
+		t.Fatalf("tss sweep: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var reps [][]byte
+	for _, name := range []string{"a", "b"} {
+		out := filepath.Join(dir, name)
+		if r := cli(t, dir, nil, "run", "mpc-resilience", "--seed", "3", "--quiet", "--out", out); r.code != 0 {
+			t.Fatalf("tss run: exit %d\n%s", r.code, r.stdout)
+		}
+		b, _ := os.ReadFile(filepath.Join(out, "report.json"))
+		reps = append(reps, b)
+	}
+	if !bytes.Equal(reps[0], reps[1]) {
+		t.Fatal("mpc-resilience seed 3 (tss): report.json differs between two processes")
+	}
+	rep := readReport(t, filepath.Join(dir, "a"))
+	if len(rep.Signing) != 1 || rep.Signing[0].Signed == 0 || rep.Signing[0].ChainTxs != rep.Signing[0].Signed {
+		t.Fatalf("every signature must be verified on chain: %+v", rep.Signing)
+	}
+}

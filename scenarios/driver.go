@@ -1,0 +1,181 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"vaultdrill/checkers/history"
+	"vaultdrill/system/chain"
+	"vaultdrill/system/env"
+	"vaultdrill/system/mpc"
+	"vaultdrill/system/signer"
+)
+
+// signingDriver requests threshold signatures directly from a committee
+// (the withdrawal pipeline comes later): one outstanding request at a
+// time, each for a real chain transaction from the key's address, which it
+// then submits to the chain so the chain verifies the MPC signature with a
+// real library. A request that gets no answer from one coordinator within
+// attempt_timeout goes to the next committee member; one unanswered by
+// op_timeout is recorded info.
+type signingDriverParams struct {
+	Key            string        `yaml:"key"`
+	Interval       time.Duration `yaml:"interval"`
+	AttemptTimeout time.Duration `yaml:"attempt_timeout"`
+	OpTimeout      time.Duration `yaml:"op_timeout"`
+}
+
+type signingDriver struct {
+	p       signingDriverParams
+	stopped bool
+}
+
+const driverNode env.NodeID = "driver-1"
+
+func newSigningDriver(file string, n *yaml.Node) (Workload, error) {
+	d := &signingDriver{p: signingDriverParams{Key: "hot", Interval: 20 * time.Second, AttemptTimeout: 30 * time.Second, OpTimeout: 2 * time.Minute}}
+	if n.Kind != 0 {
+		if err := decodeStrict(file, n, &d.p); err != nil {
+			return nil, err
+		}
+	}
+	c, ok := mpc.DefaultCommittee(mpc.KeyID(d.p.Key))
+	if !ok {
+		return nil, fmt.Errorf("%s:%d: signing-driver key %q has no default committee", file, n.Line, d.p.Key)
+	}
+	if c.Algo != mpc.ECDSA {
+		return nil, fmt.Errorf("%s:%d: signing-driver key %q: only the secp256k1 chain is driven so far", file, n.Line, d.p.Key)
+	}
+	if d.p.Interval <= 0 || d.p.AttemptTimeout <= 0 || d.p.OpTimeout < d.p.AttemptTimeout {
+		return nil, fmt.Errorf("%s:%d: signing-driver needs interval > 0 and 0 < attempt_timeout <= op_timeout", file, n.Line)
+	}
+	return d, nil
+}
+
+func (d *signingDriver) Describe() string {
+	return fmt.Sprintf("signing driver: key %s, one request every %v, attempt timeout %v, op timeout %v", d.p.Key, d.p.Interval, d.p.AttemptTimeout, d.p.OpTimeout)
+}
+func (d *signingDriver) Stop()              { d.stopped = true }
+func (d *signingDriver) Accounts() []string { return nil }
+
+func (d *signingDriver) Install(r *run) {
+	c, _ := mpc.DefaultCommittee(mpc.KeyID(d.p.Key))
+	pub := r.publicKeys[c.Key]
+	from, _ := chain.Address(chain.Secp256k1, pub)
+	to := chain.MustExternalKey(r.world.Seed(), "user-1", chain.Secp256k1).Address
+	a := &driverActor{run: r, d: d, committee: c, pub: pub, from: from, to: to}
+	r.world.Add(driverNode, clientRegion, func() env.Node { return a })
+}
+
+type driverActor struct {
+	run       *run
+	d         *signingDriver
+	committee mpc.Committee
+	pub       []byte
+	from, to  string
+
+	proc     int
+	nonce    uint64
+	reqID    uint64
+	seq      uint64
+	cur      *driverReq
+	submitID uint64
+}
+
+type driverReq struct {
+	tx       chain.Tx
+	digest   [32]byte
+	reqID    uint64
+	coord    int
+	deadline time.Duration
+}
+
+func (a *driverActor) Step(e env.Env, in env.Input) {
+	switch in.Kind {
+	case env.InputStart:
+		a.proc = a.run.newProcess()
+		e.After(a.d.p.Interval, "next")
+	case env.InputTimer:
+		a.timer(e, in.Tag)
+	case env.InputMessage:
+		a.message(e, in)
+	}
+}
+
+func (a *driverActor) timer(e env.Env, tag string) {
+	switch {
+	case tag == "next":
+		if a.cur != nil || a.d.stopped {
+			return
+		}
+		a.seq++
+		tx := chain.Tx{Chain: chain.Secp256k1, From: a.from, To: a.to, Amount: 1, Fee: 10, Nonce: a.nonce,
+			Memo: "vaultdrill:" + string(a.committee.Key), PubKey: a.pub}
+		a.cur = &driverReq{tx: tx, digest: tx.SigningDigest(), coord: int(a.seq) % len(a.committee.Parties),
+			deadline: a.run.world.Now() + a.d.p.OpTimeout}
+		a.run.record(history.Event{Kind: history.Invoke, Process: a.proc, Op: "sign", Key: string(a.committee.Key),
+			Detail: fmt.Sprintf("digest %x", a.cur.digest)})
+		a.send(e)
+	case strings.HasPrefix(tag, "attempt/"):
+		if a.cur == nil || tag != fmt.Sprintf("attempt/%d", a.cur.reqID) {
+			return
+		}
+		if a.run.world.Now() >= a.cur.deadline {
+			a.complete(e, history.Info, "timeout")
+			return
+		}
+		a.cur.coord = (a.cur.coord + 1) % len(a.committee.Parties)
+		a.send(e)
+	}
+}
+
+func (a *driverActor) send(e env.Env) {
+	a.reqID++
+	a.cur.reqID = a.reqID
+	to := env.NodeID(a.committee.Parties[a.cur.coord])
+	e.Send(to, signer.EncodeSignRequest(signer.SignRequest{ReqID: a.reqID, Key: a.committee.Key, Digest: a.cur.digest[:]}))
+	e.After(a.d.p.AttemptTimeout, fmt.Sprintf("attempt/%d", a.reqID))
+}
+
+func (a *driverActor) message(e env.Env, in env.Input) {
+	if resp, ok := signer.DecodeSignResponse(in.Payload); ok {
+		if a.cur == nil || resp.ReqID != a.cur.reqID {
+			return
+		}
+		if !resp.OK {
+			a.complete(e, history.Fail, resp.Err)
+			return
+		}
+		tx := a.cur.tx
+		tx.Sig = resp.Sig
+		if len(tx.Sig) == 65 { // r || s || v: the chain takes r || s
+			tx.Sig = tx.Sig[:64]
+		}
+		a.submitID++
+		e.Send(chainNode(chain.Secp256k1), chain.SubmitTx(a.submitID, tx))
+		a.complete(e, history.OK, "")
+		return
+	}
+	t, body, err := env.Decode(in.Payload)
+	if err != nil || t != chain.MsgSubmitResult {
+		return
+	}
+	if sr, err := chain.DecodeSubmitResult(body); err == nil && sr.Accepted {
+		a.nonce++
+	}
+}
+
+func (a *driverActor) complete(e env.Env, kind history.Kind, why string) {
+	a.run.record(history.Event{Kind: kind, Process: a.proc, Op: "sign", Key: string(a.committee.Key),
+		Node: string(a.committee.Parties[a.cur.coord]), Error: why, Detail: fmt.Sprintf("digest %x", a.cur.digest)})
+	if kind == history.Info {
+		a.proc = a.run.newProcess()
+	}
+	a.cur = nil
+	e.After(a.d.p.Interval, "next")
+}
+
+func chainNode(flavour string) env.NodeID { return env.NodeID("chain-" + flavour) }
