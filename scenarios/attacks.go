@@ -5,6 +5,7 @@ import (
 
 	"vaultdrill/faults"
 	"vaultdrill/system/env"
+	"vaultdrill/system/signer"
 )
 
 // MPC attacks act on the wire, through the world's interceptor: the harness
@@ -12,10 +13,7 @@ import (
 // test run unmodified code. Every injected or altered message is reported as
 // a "world.attack" observation for INV-MPCBIND.
 
-// mpcTypeMin..mpcTypeMax is the message-type range signer nodes use.
 const (
-	mpcTypeMin env.MsgType = 30
-	mpcTypeMax env.MsgType = 38
 	// attackerNode is the endpoint a network attacker sends from: it is
 	// not a custody node, so the host authenticates it as itself.
 	attackerNode env.NodeID = "attacker"
@@ -30,6 +28,8 @@ type mpcAttacks struct {
 	// seen keeps each attacked node's earlier MPC messages per receiver,
 	// the material a replay re-sends (bounded).
 	seen map[env.NodeID][][]byte
+	// injecting: the attacker's own messages pass the interceptor as they are.
+	injecting bool
 }
 
 const replayKeepMax = 64
@@ -80,13 +80,13 @@ func (a *mpcAttacks) set(kind faults.Kind, nodes []env.NodeID) error {
 
 func isMPC(payload []byte) bool {
 	t, _, err := env.Decode(payload)
-	return err == nil && t >= mpcTypeMin && t <= mpcTypeMax
+	return err == nil && t == signer.MsgEnvelope
 }
 
 // intercept runs inside the world's send path: it may only schedule
 // deliveries through the world and record observations.
 func (a *mpcAttacks) intercept(from, to env.NodeID, payload []byte) ([]byte, bool) {
-	if !a.active() || !isMPC(payload) {
+	if a.injecting || !a.active() || !isMPC(payload) {
 		return payload, false
 	}
 	w := a.r.world
@@ -100,7 +100,7 @@ func (a *mpcAttacks) intercept(from, to env.NodeID, payload []byte) ([]byte, boo
 			// earlier session, under its own (authenticated) name
 			msg := old[w.Stream("mpc-replay").IntN(len(old))]
 			a.r.worldObs(to, "world.attack", "kind", "replay", "from", string(from), "to", string(to), "session", "")
-			w.Inject(from, to, msg)
+			a.inject(from, to, msg)
 		}
 		if len(a.seen[from]) < replayKeepMax {
 			a.seen[from] = append(a.seen[from], append([]byte(nil), payload...))
@@ -108,7 +108,7 @@ func (a *mpcAttacks) intercept(from, to env.NodeID, payload []byte) ([]byte, boo
 	}
 	if a.spoof[from] {
 		a.r.worldObs(to, "world.attack", "kind", "spoof", "from", string(attackerNode), "to", string(to), "session", "")
-		w.Inject(attackerNode, to, append([]byte(nil), payload...))
+		a.inject(attackerNode, to, append([]byte(nil), payload...))
 	}
 	if a.tamper[from] && len(payload) > 2 {
 		out := append([]byte(nil), payload...)
@@ -117,4 +117,10 @@ func (a *mpcAttacks) intercept(from, to env.NodeID, payload []byte) ([]byte, boo
 		return out, false
 	}
 	return payload, false
+}
+
+func (a *mpcAttacks) inject(from, to env.NodeID, msg []byte) {
+	a.injecting = true
+	a.r.world.Inject(from, to, msg)
+	a.injecting = false
 }

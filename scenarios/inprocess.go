@@ -7,6 +7,7 @@ import (
 	"vaultdrill/faults"
 	"vaultdrill/sim"
 	"vaultdrill/system/chain"
+	"vaultdrill/system/signer"
 	"vaultdrill/system/env"
 	"vaultdrill/system/ledger"
 	"vaultdrill/system/topology"
@@ -202,12 +203,12 @@ func (d *inProcess) HSMFault(n env.NodeID, fault string) error {
 	if err := d.check(n); err != nil {
 		return err
 	}
-	d.world.Inject(finalSender, n, env.Encode(signerControl, []byte(fault)))
+	if node, _ := d.topo.Find(n); node.Role != topology.RoleSigner {
+		return fmt.Errorf("in-process: %s has no HSM (not a signer)", n)
+	}
+	d.world.Inject(finalSender, n, env.Encode(signer.MsgControl, []byte(fault)))
 	return nil
 }
-
-// signerControl is the signer's control message type (HSM faults).
-const signerControl env.MsgType = 39
 
 func (d *inProcess) MPCAttack(kind faults.Kind, nodes []env.NodeID) error {
 	if d.attacks == nil {

@@ -326,8 +326,7 @@ func (n *Node) receive(e env.Env, in env.Input) {
 			return
 		}
 		if f, err := hsm.ParseFault(string(body)); err == nil {
-			_ = n.h.ApplyFault(e, f)
-			n.loggedIn = false
+			_ = n.h.ApplyFault(e, f) // a closed session shows at the next call
 		}
 	}
 }
