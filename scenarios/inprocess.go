@@ -7,9 +7,9 @@ import (
 	"vaultdrill/faults"
 	"vaultdrill/sim"
 	"vaultdrill/system/chain"
-	"vaultdrill/system/signer"
 	"vaultdrill/system/env"
 	"vaultdrill/system/ledger"
+	"vaultdrill/system/signer"
 	"vaultdrill/system/topology"
 )
 
