@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"vaultdrill/faults"
@@ -110,11 +111,19 @@ func (a *mpcAttacks) intercept(from, to env.NodeID, payload []byte) ([]byte, boo
 		a.r.worldObs(to, "world.attack", "kind", "spoof", "from", string(attackerNode), "to", string(to), "session", "")
 		a.inject(attackerNode, to, append([]byte(nil), payload...))
 	}
-	if a.tamper[from] && len(payload) > 2 {
-		out := append([]byte(nil), payload...)
-		out[len(out)-1] ^= 0x5a
-		a.r.worldObs(to, "world.attack", "kind", "tamper", "from", string(from), "to", string(to), "session", "")
-		return out, false
+	if a.tamper[from] {
+		// A malicious party: a well-formed envelope whose MPC payload has
+		// one byte flipped, so the protocol itself must catch it.
+		_, body, _ := env.Decode(payload)
+		var v signer.Envelope
+		if json.Unmarshal(body, &v) == nil && len(v.Payload) > 0 {
+			// the last byte: inside the payload's final value (a proof
+			// scalar, an approval token), so the message still parses
+			v.Payload[len(v.Payload)-1] ^= 0x01
+			out, _ := json.Marshal(v)
+			a.r.worldObs(to, "world.attack", "kind", "tamper", "from", string(from), "to", string(to), "session", v.ID.String())
+			return env.Encode(signer.MsgEnvelope, out), false
+		}
 	}
 	return payload, false
 }
