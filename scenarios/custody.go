@@ -47,7 +47,8 @@ func (d *inProcess) installMPC(s *Scenario, seed uint64) (map[mpc.KeyID][]byte, 
 			cfg := cfgs[sh.Party]
 			if cfg == nil {
 				cfg = &signer.Config{ID: sh.Party, Shares: map[mpc.KeyID]*mpc.KeyShare{}, PublicKeys: pubs, Engine: engine,
-					Requesters: []env.NodeID{driverNode}, RoundTimeout: s.MPC.RoundTimeout, AttemptsMax: s.MPC.AttemptsMax}
+					Requesters: []env.NodeID{driverNode}, RoundTimeout: s.MPC.RoundTimeout, AttemptsMax: s.MPC.AttemptsMax,
+					Bug: signer.Bug(s.MPC.Bug)}
 				cfgs[sh.Party] = cfg
 				order = append(order, sh.Party)
 			}

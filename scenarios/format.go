@@ -18,6 +18,7 @@ import (
 	"vaultdrill/system/chain"
 	"vaultdrill/system/env"
 	"vaultdrill/system/mpc"
+	"vaultdrill/system/signer"
 	"vaultdrill/system/topology"
 )
 
@@ -62,6 +63,8 @@ type MPCSpec struct {
 	Engine       string        `yaml:"engine"` // tss (default) or ideal
 	RoundTimeout time.Duration `yaml:"round_timeout"`
 	AttemptsMax  int           `yaml:"attempts_max"`
+	// Bug plants a known signer bug, to prove the checkers catch it.
+	Bug string `yaml:"bug"`
 }
 
 // NetworkSpec overrides the simulated latency model.
@@ -279,6 +282,9 @@ func (s *Scenario) validate() error {
 	case mpc.EngineTSS, mpc.EngineIdeal:
 	default:
 		return fmt.Errorf("mpc.engine %q: tss or ideal", f.MPC.Engine)
+	}
+	if _, err := signer.ParseBug(f.MPC.Bug); err != nil {
+		return fmt.Errorf("mpc.bug: %v", err)
 	}
 	if f.MPC.RoundTimeout < 0 || f.MPC.AttemptsMax < 0 {
 		return errors.New("mpc: round_timeout and attempts_max must not be negative")

@@ -136,3 +136,33 @@ func TestKeyScannerCatchesPlantedLeaks(t *testing.T) {
 type nodeFunc func(env.Env, env.Input)
 
 func (f nodeFunc) Step(e env.Env, in env.Input) { f(e, in) }
+
+// Each planted signer bug makes the drill fail with the checker that
+// guards against it.
+func TestPlantedSignerBugsAreCaught(t *testing.T) {
+	plan := "faults.plan=+1m mpc-tamper signer-hot-1\n+2m mpc-replay signer-hot-2\n+3m mpc-spoof signer-hot-3\n+5m mpc-clear\n+6m hsm signer-hot-2 general-error"
+	for bug, checker := range map[string]string{
+		"unsealed-share":     "INV-SEALED",
+		"accept-replay":      "INV-MPCBIND",
+		"blind-retry":        "INV-HSMUNKNOWN",
+		"blame-inconsistent": "INV-QUARANTINE",
+	} {
+		s, err := Load("mpc-resilience", []string{"mpc.engine=ideal", "mpc.bug=" + bug, plan})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Run(s, Options{Seed: 5, Commit: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		caught := false
+		for _, e := range out.Report.Expectations {
+			if e.Result.Checker == checker && e.Result.Verdict == checkers.Invalid && len(e.Result.First) > 0 {
+				caught = true
+			}
+		}
+		if !caught {
+			t.Errorf("planted %s: %s did not fail\nreplay: %s", bug, checker, out.Report.Replay)
+		}
+	}
+}

@@ -71,6 +71,11 @@ var expectKinds = map[string]ExpectKind{
 	"rto":           {Doc: "INV-RTO: service restored within max after the named fault (params: fault, max)", New: newRTOExpect},
 	"mpc-threshold": {Doc: "INV-MPC-THRESHOLD: no signature while fewer than k signers are reachable (params: key, grace)", New: newThresholdExpect},
 	"mpc-liveness":  {Doc: "LIVENESS-MPC: with k signers reachable, requests are signed within bound (params: key, bound)", New: newSignLiveExpect},
+	"shares":        {Doc: "INV-SHARES: no node or region ever holds k clear shares of a key", New: simpleExpect("shares", checkers.Shares)},
+	"sealed":        {Doc: "INV-SEALED: key shares at rest are HSM-sealed; exports fail", New: simpleExpect("sealed", checkers.Sealed)},
+	"mpcbind":       {Doc: "INV-MPCBIND: replayed, spoofed and tampered MPC messages are rejected, sender named", New: simpleExpect("mpcbind", checkers.MPCBind)},
+	"quarantine":    {Doc: "INV-QUARANTINE: quarantine only on attributable blame; repeat offenders quarantined", New: simpleExpect("quarantine", checkers.Quarantine)},
+	"hsmunknown":    {Doc: "INV-HSMUNKNOWN: CKR_GENERAL_ERROR is reconciled, never blindly retried", New: simpleExpect("hsmunknown", checkers.HSMUnknown)},
 	"liveness":      {Doc: "LIVENESS: after the last named fault (default heal-all), writes complete within bound (params: after, bound)", New: newLivenessExpect},
 }
 

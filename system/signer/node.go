@@ -60,6 +60,27 @@ type Config struct {
 	AttemptsMax       int           // default 6
 	QuarantineStrikes int           // default 2
 	UserPIN, SOPIN    string
+	// Bug plants a known signer bug, so the checkers can show they catch it.
+	Bug Bug
+}
+
+// Bug is a planted signer bug ("" = the correct signer).
+type Bug string
+
+const (
+	BugUnsealedShare     Bug = "unsealed-share"     // also writes the clear share to disk
+	BugAcceptReplay      Bug = "accept-replay"      // drops envelopes of finished sessions silently instead of rejecting them
+	BugBlindRetry        Bug = "blind-retry"        // retries Unseal after CKR_GENERAL_ERROR instead of reconciling
+	BugBlameInconsistent Bug = "blame-inconsistent" // counts non-attributable blame as strikes
+)
+
+// ParseBug checks a bug name.
+func ParseBug(s string) (Bug, error) {
+	switch b := Bug(s); b {
+	case "", BugUnsealedShare, BugAcceptReplay, BugBlindRetry, BugBlameInconsistent:
+		return b, nil
+	}
+	return "", fmt.Errorf("signer: unknown bug %q (unsealed-share, accept-replay, blind-retry, blame-inconsistent)", s)
 }
 
 func (c Config) withDefaults() Config {
@@ -223,6 +244,9 @@ func (n *Node) provision(e env.Env, k mpc.KeyID) error {
 		return err
 	}
 	e.Disk().Write(shareFile(k), blob)
+	if n.cfg.Bug == BugUnsealedShare {
+		e.Disk().Write("signer/clear/"+string(k), pt)
+	}
 	e.Disk().Sync()
 	return nil
 }
@@ -241,6 +265,9 @@ func (n *Node) unseal(e env.Env, k mpc.KeyID) (*mpc.KeyShare, string) {
 	}
 	op := n.nextOp(e)
 	pt, err := n.h.Unseal(e, s, op, shareLabel(k), blob)
+	if err != nil && hsm.IsUnknown(err) && n.cfg.Bug == BugBlindRetry {
+		pt, err = n.h.Unseal(e, s, n.nextOp(e), shareLabel(k), blob)
+	}
 	if err != nil {
 		if hsm.IsUnknown(err) {
 			out, rerr := n.h.Reconcile(e, s, op)
@@ -472,7 +499,7 @@ func (n *Node) abort(e env.Env, from env.NodeID, a Abort) {
 		if q.done || a.ID.Attempt != q.attempt {
 			return
 		}
-		if a.Attributable {
+		if a.Attributable || n.cfg.Bug == BugBlameInconsistent {
 			for _, c := range a.Culprits {
 				if c == mpc.PartyID(from) || !inParties(q.committee.Parties, c) {
 					continue
@@ -544,7 +571,9 @@ func (n *Node) envelope(e env.Env, from env.NodeID, v Envelope) {
 		n.reject(e, from, v, "not-in-session")
 		return
 	case n.finished[key]:
-		n.reject(e, from, v, "replay")
+		if n.cfg.Bug != BugAcceptReplay {
+			n.reject(e, from, v, "replay")
+		}
 		return
 	}
 	m := n.members[key]
