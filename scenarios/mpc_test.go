@@ -17,7 +17,7 @@ import (
 // sender; a CKR_GENERAL_ERROR is reconciled, and signing carries on.
 func TestMPCAttacksAreRejectedAndNamed(t *testing.T) {
 	plan := "+1m mpc-spoof signer-hot-2\n+1m mpc-replay signer-hot-3\n+3m mpc-clear\n+4m mpc-tamper signer-hot-1\n+6m mpc-clear\n" +
-		"+6m hsm signer-hot-2 general-error\n+7m hsm signer-hot-3 device-error 2"
+		"+6m hsm signer-hot-2 general-error\n+7m hsm signer-hot-3 device-error 2\n+7m30s mpc-withhold signer-hot-3,signer-hot-1\n+9m mpc-clear\n+9m30s chain-reorg 2"
 	s, err := Load("mpc-resilience", []string{"mpc.engine=ideal", "faults.plan=" + plan})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,16 @@ func TestMPCAttacksAreRejectedAndNamed(t *testing.T) {
 			t.Fatalf("%s from %s to %s at %d was not rejected", a.Fields["kind"], from, a.Node, a.Time)
 		}
 	}
-	if kinds["spoof"] == 0 || kinds["replay"] == 0 || kinds["tamper"] == 0 {
+	reorgs := 0
+	for _, o := range out.Observations {
+		if o.Kind == "chain.reorg" {
+			reorgs++
+		}
+	}
+	if reorgs != 1 || out.Report.FaultCounts["chain-reorg"] != 1 {
+		t.Fatalf("chain reorg: %d observed, %d applied", reorgs, out.Report.FaultCounts["chain-reorg"])
+	}
+	if kinds["spoof"] == 0 || kinds["replay"] == 0 || kinds["tamper"] == 0 || kinds["withhold"] == 0 {
 		t.Fatalf("attacks did not all happen: %v", kinds)
 	}
 	if reconciled == 0 {
