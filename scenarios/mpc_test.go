@@ -44,6 +44,9 @@ func TestMPCAttacksAreRejectedAndNamed(t *testing.T) {
 	kinds := map[string]int{}
 	for _, a := range attacks {
 		kinds[a.Fields["kind"]]++
+		if a.Fields["kind"] == "withhold" {
+			continue // nothing arrives to reject: the attempt times out
+		}
 		from := a.Fields["from"]
 		ok := false
 		for _, r := range reacts {
