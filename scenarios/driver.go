@@ -42,12 +42,9 @@ func newSigningDriver(file string, n *yaml.Node) (Workload, error) {
 			return nil, err
 		}
 	}
-	c, ok := mpc.DefaultCommittee(mpc.KeyID(d.p.Key))
+	_, ok := mpc.DefaultCommittee(mpc.KeyID(d.p.Key))
 	if !ok {
 		return nil, fmt.Errorf("%s:%d: signing-driver key %q has no default committee", file, n.Line, d.p.Key)
-	}
-	if c.Algo != mpc.ECDSA {
-		return nil, fmt.Errorf("%s:%d: signing-driver key %q: only the secp256k1 chain is driven so far", file, n.Line, d.p.Key)
 	}
 	if d.p.Interval <= 0 || d.p.AttemptTimeout <= 0 || d.p.OpTimeout < d.p.AttemptTimeout {
 		return nil, fmt.Errorf("%s:%d: signing-driver needs interval > 0 and 0 < attempt_timeout <= op_timeout", file, n.Line)
@@ -64,9 +61,13 @@ func (d *signingDriver) Accounts() []string { return nil }
 func (d *signingDriver) Install(r *run) {
 	c, _ := mpc.DefaultCommittee(mpc.KeyID(d.p.Key))
 	pub := r.publicKeys[c.Key]
-	from, _ := chain.Address(chain.Secp256k1, pub)
-	to := chain.MustExternalKey(r.world.Seed(), "user-1", chain.Secp256k1).Address
-	a := &driverActor{run: r, d: d, committee: c, pub: pub, from: from, to: to}
+	flavour := chain.Secp256k1
+	if c.Algo == mpc.EdDSA {
+		flavour = chain.Ed25519
+	}
+	from, _ := chain.Address(flavour, pub)
+	to := chain.MustExternalKey(r.world.Seed(), "user-1", flavour).Address
+	a := &driverActor{run: r, d: d, committee: c, pub: pub, from: from, to: to, flavour: flavour}
 	r.world.Add(driverNode, clientRegion, func() env.Node { return a })
 }
 
@@ -76,6 +77,7 @@ type driverActor struct {
 	committee mpc.Committee
 	pub       []byte
 	from, to  string
+	flavour   string
 
 	proc     int
 	nonce    uint64
@@ -112,7 +114,7 @@ func (a *driverActor) timer(e env.Env, tag string) {
 			return
 		}
 		a.seq++
-		tx := chain.Tx{Chain: chain.Secp256k1, From: a.from, To: a.to, Amount: 1, Fee: 10, Nonce: a.nonce,
+		tx := chain.Tx{Chain: a.flavour, From: a.from, To: a.to, Amount: 1, Fee: 10, Nonce: a.nonce,
 			Memo: "vaultdrill:" + string(a.committee.Key), PubKey: a.pub}
 		a.cur = &driverReq{tx: tx, digest: tx.SigningDigest(), coord: int(a.seq) % len(a.committee.Parties),
 			deadline: a.run.world.Now() + a.d.p.OpTimeout}
@@ -151,11 +153,11 @@ func (a *driverActor) message(e env.Env, in env.Input) {
 		}
 		tx := a.cur.tx
 		tx.Sig = resp.Sig
-		if len(tx.Sig) == 65 { // r || s || v: the chain takes r || s
+		if a.flavour == chain.Secp256k1 && len(tx.Sig) == 65 { // r || s || v: the chain takes r || s
 			tx.Sig = tx.Sig[:64]
 		}
 		a.submitID++
-		e.Send(chainNode(chain.Secp256k1), chain.SubmitTx(a.submitID, tx))
+		e.Send(chainNode(a.flavour), chain.SubmitTx(a.submitID, tx))
 		a.complete(e, history.OK, "")
 		return
 	}

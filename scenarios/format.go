@@ -443,11 +443,19 @@ func applyOverride(doc *yaml.Node, o string) error {
 	return nil
 }
 
+// setScalar sets a value as if written in the file: a scalar (yaml
+// resolves int, bool, string), or a flow list or mapping ([1, 1, 1],
+// {hot: [2, 2, 1]}) that replaces the node whole.
 func setScalar(n *yaml.Node, val string) {
-	*n = yaml.Node{Kind: yaml.ScalarNode, Value: val}
-	// Let yaml resolve the tag (int, bool, string) as if written in the file.
 	var probe yaml.Node
-	if yaml.Unmarshal([]byte(val), &probe) == nil && len(probe.Content) == 1 && probe.Content[0].Kind == yaml.ScalarNode {
+	if yaml.Unmarshal([]byte(val), &probe) == nil && len(probe.Content) == 1 {
+		if c := probe.Content[0]; c.Kind == yaml.SequenceNode || c.Kind == yaml.MappingNode {
+			*n = *c
+			return
+		}
+	}
+	*n = yaml.Node{Kind: yaml.ScalarNode, Value: val}
+	if len(probe.Content) == 1 && probe.Content[0].Kind == yaml.ScalarNode {
 		n.Tag = probe.Content[0].Tag
 	}
 }

@@ -178,3 +178,32 @@ func TestPlantedSignerBugsAreCaught(t *testing.T) {
 		}
 	}
 }
+
+// The cold key (ECDSA 3-of-5, two signers in each of two regions and one in
+// the third) with the ideal engine, and the hot EdDSA key with the real
+// tss-lib engine on the ed25519 chain: the same drill, other committees,
+// chosen by overrides.
+func TestOtherCommittees(t *testing.T) {
+	for _, c := range []struct {
+		key, signers, chain, engine string
+		seed                        uint64
+	}{
+		{"cold", "{cold: [2, 2, 1]}", "[secp256k1]", "ideal", 4},
+		{"hot-ed", "{hot-ed: [1, 1, 1]}", "[ed25519]", "tss", 3},
+	} {
+		s, err := Load("mpc-resilience", []string{"topology.signers=" + c.signers, "topology.chain=" + c.chain,
+			"mpc.engine=" + c.engine, "workload.params.key=" + c.key, "faults.threshold.key=" + c.key,
+			"expect=[{kind: mpc-threshold, params: {key: " + c.key + "}}, {kind: mpc-liveness, params: {key: " + c.key + ", bound: 3m}}, {kind: shares}, {kind: sealed}]"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Run(s, Options{Seed: c.seed, Commit: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := out.Report.Signing[0]
+		if out.Report.Verdict != checkers.Valid || st.Signed == 0 || st.ChainTxs != st.Signed {
+			t.Fatalf("%s: %s, %+v\n%+v", c.key, out.Report.Verdict, st, out.Report.Expectations)
+		}
+	}
+}

@@ -11,20 +11,23 @@
 //	33 Envelope      party -> party: one MPC payload bound to (key, session,
 //	                 attempt, sorted party set, round, claimed sender)
 //	34 Result        party -> coordinator: the finished signature
+//	36 Ack           party -> coordinator: it started the attempt (alive)
 //	35 Abort         party -> coordinator (a fault, with blame) and
 //	                 coordinator -> parties (the attempt is over)
 //	39 Control       harness -> node: an HSM fault (hsm.ParseFault text)
 //
-// The coordinator picks each attempt's parties deterministically: the
-// committee minus quarantined parties, every k-combination (those that
-// include the coordinator first, each group in lexicographic order), attempt
-// a taking combination (a-1) mod their count. An attempt that
+// The coordinator picks each attempt's parties deterministically from the
+// k-combinations of the committee minus quarantined parties: those that
+// carry the fewest suspect marks (a party that did not acknowledge a Begin
+// (36 Ack) before its attempt timed out, whose HSM failed, or that was
+// blamed: a liveness hint only), the coordinator's own first among equals,
+// rotating through the best group in lexicographic order. An attempt that
 // does not finish within RoundTimeout times the protocol's rounds, or that
 // a party aborts, is abandoned and the next attempt starts with a new
 // subset and fresh randomness: a session is never retried with the same
 // material. Attributable blame counts strikes against the culprits; at
 // QuarantineStrikes a party is left out of later subsets. Blame that is not
-// attributable (inconsistent) counts against nobody.
+// attributable (inconsistent) counts no strikes.
 //
 // A party rejects, and reports as "signer.reject", an envelope whose
 // host-authenticated sender differs from its claimed one (spoofed-sender),

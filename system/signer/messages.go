@@ -16,6 +16,7 @@ const (
 	MsgEnvelope     env.MsgType = 33
 	MsgResult       env.MsgType = 34
 	MsgAbort        env.MsgType = 35
+	MsgAck          env.MsgType = 36
 	MsgControl      env.MsgType = 39
 )
 
@@ -53,6 +54,11 @@ type Envelope struct {
 type Result struct {
 	ID  mpc.SessionID `json:"id"`
 	Sig []byte        `json:"sig"`
+}
+
+// Ack tells the coordinator a party started an attempt (it is alive).
+type Ack struct {
+	ID mpc.SessionID `json:"id"`
 }
 
 // Abort ends an attempt: from a party, with its blame or reason; from the

@@ -71,7 +71,7 @@ const (
 	BugUnsealedShare     Bug = "unsealed-share"     // also writes the clear share to disk
 	BugAcceptReplay      Bug = "accept-replay"      // drops envelopes of finished sessions silently instead of rejecting them
 	BugBlindRetry        Bug = "blind-retry"        // retries Unseal after CKR_GENERAL_ERROR instead of reconciling
-	BugBlameInconsistent Bug = "blame-inconsistent" // counts non-attributable blame as strikes
+	BugBlameInconsistent Bug = "blame-inconsistent" // counts non-attributable blame as strikes (instead of only avoiding the named party)
 )
 
 // ParseBug checks a bug name.
@@ -118,6 +118,9 @@ type Node struct {
 	finOrder []string
 	strikes  map[mpc.PartyID]int
 	quar     map[mpc.PartyID]bool
+	// suspect counts attempts a party did not acknowledge: subsets avoid
+	// suspects first, so k reachable signers are found in few attempts.
+	suspect map[mpc.PartyID]int
 }
 
 type request struct {
@@ -128,6 +131,7 @@ type request struct {
 	session   uint64
 	attempt   uint32
 	parties   []mpc.PartyID
+	acked     map[mpc.PartyID]bool
 	done      bool
 }
 
@@ -167,7 +171,7 @@ const opSeqFile = "signer/opseq"
 func (n *Node) start(e env.Env) {
 	n.requests, n.members, n.early = map[uint64]*request{}, map[string]*member{}, map[string][]early{}
 	n.finished, n.finOrder = map[string]bool{}, nil
-	n.strikes, n.quar = map[mpc.PartyID]int{}, map[mpc.PartyID]bool{}
+	n.strikes, n.quar, n.suspect = map[mpc.PartyID]int{}, map[mpc.PartyID]bool{}, map[mpc.PartyID]int{}
 	n.loggedIn = false
 	if b, ok := e.Disk().Read(opSeqFile); ok && len(b) == 8 {
 		n.opSeq = binary.BigEndian.Uint64(b)
@@ -342,6 +346,14 @@ func (n *Node) receive(e env.Env, in env.Input) {
 		if json.Unmarshal(body, &r) == nil {
 			n.result(e, in.From, r)
 		}
+	case MsgAck:
+		var a Ack
+		if json.Unmarshal(body, &a) == nil {
+			if q := n.requests[a.ID.Session]; q != nil && a.ID.Attempt == q.attempt && inParties(q.parties, mpc.PartyID(in.From)) {
+				q.acked[mpc.PartyID(in.From)] = true
+				n.suspect[mpc.PartyID(in.From)] = 0
+			}
+		}
 	case MsgAbort:
 		var a Abort
 		if json.Unmarshal(body, &a) == nil {
@@ -399,7 +411,15 @@ func (n *Node) nextAttempt(e env.Env, q *request, why string) {
 		e.Send(q.requester, encode(MsgSignResponse, SignResponse{ReqID: q.reqID, Attempts: int(q.attempt), Err: "signer: no signature after " + strconv.Itoa(int(q.attempt)) + " attempts: " + why}))
 		return
 	}
+	if why == "timeout" {
+		for _, p := range q.parties {
+			if !q.acked[p] {
+				n.suspect[p]++
+			}
+		}
+	}
 	q.attempt++
+	q.acked = map[mpc.PartyID]bool{}
 	q.parties = n.subset(q.committee, int(q.attempt))
 	if q.parties == nil {
 		q.attempt = uint32(n.cfg.AttemptsMax)
@@ -417,9 +437,11 @@ func (n *Node) nextAttempt(e env.Env, q *request, why string) {
 	e.After(time.Duration(rounds)*n.cfg.RoundTimeout, fmt.Sprintf("attempt/%d/%d", q.session, q.attempt))
 }
 
-// subset is attempt a's parties: k-combinations of the unquarantined
-// committee, those including the coordinator first, each group in
-// lexicographic order; the (a-1)th modulo their count.
+// subset is attempt a's parties: among the k-combinations of the
+// unquarantined committee, those including the coordinator and with the
+// fewest suspect marks (unacknowledged attempts, failed devices; never blame,
+// which a framing party could steer)
+// come first; attempts rotate through the best group in lexicographic order.
 func (n *Node) subset(c mpc.Committee, a int) []mpc.PartyID {
 	var cand []mpc.PartyID
 	for _, p := range c.Parties {
@@ -442,11 +464,26 @@ func (n *Node) subset(c mpc.Committee, a int) []mpc.PartyID {
 		}
 	}
 	pick(0, nil)
-	// The coordinator knows itself to be up: subsets with it come first.
-	sort.SliceStable(combos, func(i, j int) bool {
-		return inParties(combos[i], n.cfg.ID) && !inParties(combos[j], n.cfg.ID)
-	})
-	return combos[(a-1)%len(combos)]
+	// The coordinator knows itself to be up: subsets with it come first;
+	// among those, the ones with the fewest unacknowledged attempts.
+	score := func(c []mpc.PartyID) int {
+		s := 0
+		for _, p := range c {
+			s += 2 * n.suspect[p]
+		}
+		if !inParties(c, n.cfg.ID) {
+			s++ // a tiebreak only: a coordinator whose own HSM fails steps aside
+		}
+		return s
+	}
+	sort.SliceStable(combos, func(i, j int) bool { return score(combos[i]) < score(combos[j]) })
+	best := 1
+	for best < len(combos) && score(combos[best]) == score(combos[0]) {
+		best++
+	}
+	// rotate among the best, so an attempt never repeats the last one's
+	// parties while another equally good subset exists
+	return combos[(a-1)%best]
 }
 
 func (n *Node) timer(e env.Env, tag string) {
@@ -511,6 +548,16 @@ func (n *Node) abort(e env.Env, from env.NodeID, a Abort) {
 				}
 			}
 		}
+		if strings.HasPrefix(a.Reason, "hsm:") || a.Reason == "no sealed share" {
+			n.suspect[mpc.PartyID(from)]++ // its device failed: try others first
+		}
+		if n.cfg.Bug != BugBlameInconsistent {
+			// Unproven blame only reorders later subsets (a liveness
+			// hint); it never quarantines, so framing costs no safety.
+			for _, c := range a.Culprits {
+				n.suspect[c]++
+			}
+		}
 		n.nextAttempt(e, q, "aborted by "+string(from)+": "+a.Reason)
 	}
 }
@@ -544,6 +591,7 @@ func (n *Node) begin(e env.Env, from env.NodeID, b Begin) {
 	_, _ = e.Entropy().Read(seed[:])
 	m := &member{id: b.ID, sess: sess, coordinator: from, digest: b.Digest}
 	n.members[key] = m
+	e.Send(from, encode(MsgAck, Ack{ID: b.ID}))
 	outs, err := sess.Start(rand.NewChaCha8(seed))
 	if !n.after(e, m, outs, err) {
 		return
