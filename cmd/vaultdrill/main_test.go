@@ -271,7 +271,7 @@ func TestShardsAndMerge(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		out := filepath.Join(dir, fmt.Sprintf("s%d", i))
 		r := cli(t, dir, nil, "sweep", "ledger-chaos", "--quiet", "--keep-going", "--count", "9", "--shard", fmt.Sprintf("%d/3", i),
-			"--workers", "1", "--out", out, "--set", "duration=1m", "--set", "ledger.bug=early-ack")
+			"--workers", "1", "--out", out, "--set", "duration=2m", "--set", "ledger.bug=stale-reads")
 		if r.code != reports.ExitInvalid && r.code != 0 {
 			t.Fatalf("shard %d: exit %d\n%s", i, r.code, r.stderr)
 		}
@@ -281,8 +281,20 @@ func TestShardsAndMerge(t *testing.T) {
 	if !strings.Contains(m.stdout, "9 of 9 seeds run") {
 		t.Fatalf("merge: %s", m.stdout)
 	}
-	if m.code == reports.ExitInvalid && !strings.Contains(m.stdout, "replay: vaultdrill run ledger-chaos --seed") {
+	if m.code != reports.ExitInvalid || !strings.Contains(m.stdout, "replay: vaultdrill run ledger-chaos --seed") {
 		t.Fatalf("merge names no replay: %s", m.stdout)
+	}
+	whole := cli(t, dir, nil, "sweep", "ledger-chaos", "--quiet", "--keep-going", "--count", "9", "--workers", "2",
+		"--out", filepath.Join(dir, "whole"), "--set", "duration=2m", "--set", "ledger.bug=stale-reads")
+	lowest := func(out string) string {
+		i := strings.Index(out, "lowest failing seed: ")
+		if i < 0 {
+			return ""
+		}
+		return strings.Fields(out[i+len("lowest failing seed: "):])[0]
+	}
+	if lowest(m.stdout) == "" || lowest(m.stdout) != lowest(whole.stdout) {
+		t.Fatalf("merged shards say lowest failing seed %q, the unsharded sweep %q", lowest(m.stdout), lowest(whole.stdout))
 	}
 	if dup := cli(t, dir, nil, "merge", files[0], files[0]); dup.code != reports.ExitUsage {
 		t.Fatalf("merging a shard with itself: exit %d", dup.code)
