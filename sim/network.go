@@ -41,18 +41,26 @@ type Network struct {
 	// must draw randomness only from World.Stream.
 	intercept Interceptor
 	tap       func(from, to env.NodeID, payload []byte)
+	// reliable endpoints are not hit by link faults (loss, duplication,
+	// reordering): a courier carries media by hand. Partitions, crashes
+	// and region cuts still apply.
+	reliable map[env.NodeID]bool
 
 	Sent, Delivered, Dropped, Duplicated uint64
 }
 
 func newNetwork(lat Latency) *Network {
 	return &Network{
-		lat:     lat,
-		blocked: map[link]bool{},
-		cut:     map[topology.Region]bool{},
-		region:  map[env.NodeID]topology.Region{},
+		lat:      lat,
+		blocked:  map[link]bool{},
+		cut:      map[topology.Region]bool{},
+		region:   map[env.NodeID]topology.Region{},
+		reliable: map[env.NodeID]bool{},
 	}
 }
+
+// SetReliable exempts every link of id from the link faults.
+func (n *Network) SetReliable(id env.NodeID) { n.reliable[id] = true }
 
 // Partition cuts every link between nodes of different groups, both ways.
 // Nodes in no group keep their links.
@@ -127,7 +135,7 @@ func (n *Network) delay(w *World, from, to env.NodeID) time.Duration {
 	if n.lat.JitterMax > 0 {
 		d += time.Duration(w.netRand.Int64N(int64(n.lat.JitterMax) + 1))
 	}
-	if n.faults.ReorderPerMille > 0 && n.faults.DelayMax > 0 && w.netRand.IntN(1000) < n.faults.ReorderPerMille {
+	if !n.reliable[from] && !n.reliable[to] && n.faults.ReorderPerMille > 0 && n.faults.DelayMax > 0 && w.netRand.IntN(1000) < n.faults.ReorderPerMille {
 		d += time.Duration(w.netRand.Int64N(int64(n.faults.DelayMax) + 1))
 	}
 	return d
@@ -150,13 +158,14 @@ func (n *Network) send(w *World, from, to env.NodeID, payload []byte, after time
 		w.tr.drop(w.now, from, to, "partition")
 		return
 	}
-	if n.faults.LossPerMille > 0 && w.netRand.IntN(1000) < n.faults.LossPerMille {
+	rel := n.reliable[from] || n.reliable[to]
+	if !rel && n.faults.LossPerMille > 0 && w.netRand.IntN(1000) < n.faults.LossPerMille {
 		n.Dropped++
 		w.tr.drop(w.now, from, to, "loss")
 		return
 	}
 	copies := 1
-	if n.faults.DupPerMille > 0 && w.netRand.IntN(1000) < n.faults.DupPerMille {
+	if !rel && n.faults.DupPerMille > 0 && w.netRand.IntN(1000) < n.faults.DupPerMille {
 		copies = 2
 		n.Duplicated++
 	}

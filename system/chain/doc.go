@@ -51,7 +51,7 @@
 //
 // JSON bodies in env frames, types in env.MsgType's 40-49 (messages.go):
 // 40 Submit{id, raw} answered by 41 SubmitResult{id, txid, accepted,
-// replaced, reason, detail, tip}; 42 Query{id, kind tx|account|tip|block,
+// replaced, reason, detail, tip}; 42 Query{id, kind tx|account|tip|block|nonce,
 // txid, address, height} answered by 43 QueryResult; 49 Control answered by
 // 48 ControlResult{id, op, ok, err, tip}. A refusal's reason is the text of
 // one sentinel error (ErrBadSignature "chain: bad signature", ErrBadNonce,

@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"container/heap"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -30,28 +29,9 @@ var parties = []string{"alice", "bob", "carol", "dave", "mallory", "merchant", "
 
 type event struct {
 	at  time.Time
-	seq uint64
 	to  env.NodeID
 	inc int // the incarnation a timer or start belongs to
 	in  env.Input
-}
-
-type eventQueue []event
-
-func (q eventQueue) Len() int { return len(q) }
-func (q eventQueue) Less(i, j int) bool {
-	if !q[i].at.Equal(q[j].at) {
-		return q[i].at.Before(q[j].at)
-	}
-	return q[i].seq < q[j].seq
-}
-func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *eventQueue) Push(x any)   { *q = append(*q, x.(event)) }
-func (q *eventQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
 }
 
 type world struct {
@@ -60,8 +40,7 @@ type world struct {
 	cfg     Config
 	keys    map[string]Key
 	now     time.Time
-	seq     uint64
-	q       eventQueue
+	q       envtest.Queue[event]
 	node    *Node
 	disk    *memDisk
 	up      bool
@@ -113,9 +92,7 @@ func (w *world) addr(name string) string {
 func (w *world) interval() time.Duration { return w.node.cfg.BlockInterval }
 
 func (w *world) push(ev event) {
-	w.seq++
-	ev.seq = w.seq
-	heap.Push(&w.q, ev)
+	w.q.Push(ev.at, ev)
 }
 
 // restart boots a fresh Node on the disk.
@@ -140,11 +117,11 @@ func (w *world) runBlocks(n int) { w.run(time.Duration(n) * w.interval()) }
 
 func (w *world) runUntil(deadline time.Time, done func() bool) bool {
 	for !done() {
-		if len(w.q) == 0 || w.q[0].at.After(deadline) {
+		if next, ok := w.q.Next(); !ok || next.After(deadline) {
 			w.now = deadline
 			return done()
 		}
-		ev := heap.Pop(&w.q).(event)
+		ev := w.q.Pop()
 		w.now = ev.at
 		w.deliver(ev)
 	}

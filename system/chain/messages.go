@@ -64,6 +64,7 @@ const (
 	QueryAccount QueryKind = "account" // Address's balance and nonces
 	QueryTip     QueryKind = "tip"     // the tip only (every result carries it)
 	QueryBlock   QueryKind = "block"   // the canonical block at Height
+	QueryNonce   QueryKind = "nonce"   // the canonical transaction of (Address, Nonce), if mined
 )
 
 // Query asks the chain about its state.
@@ -73,6 +74,7 @@ type Query struct {
 	TxID    string    `json:"txid,omitempty"`
 	Address string    `json:"address,omitempty"`
 	Height  uint64    `json:"height,omitempty"`
+	Nonce   uint64    `json:"nonce,omitempty"` // QueryNonce
 }
 
 // TxStatus is a transaction's state as the chain knows it.
@@ -102,6 +104,7 @@ type QueryResult struct {
 	Confirmations uint64   `json:"confirmations,omitempty"`
 	Reason        string   `json:"reason,omitempty"`
 	Stuck         bool     `json:"stuck,omitempty"`
+	Fee           int64    `json:"fee,omitempty"` // QueryNonce: the mined transaction's fee
 
 	// QueryAccount. Nonce is the next nonce to be mined; PendingNonce the
 	// next one a new transaction should carry, counting the mempool.

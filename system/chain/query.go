@@ -34,6 +34,26 @@ func (n *Node) query(q Query) QueryResult {
 		res.Balance = n.st.bal[q.Address]
 		res.Nonce = n.st.nonce[q.Address]
 		res.PendingNonce = n.pool.nextNonce(q.Address, res.Nonce)
+	case QueryNonce:
+		// Which transaction used this sender's nonce: a sender that
+		// replaced its own transaction (a fee bump), or whose copies
+		// went out from several places, learns which one the chain kept.
+		if err := CheckAddress(n.cfg.Flavour, q.Address); err != nil {
+			res.Err = err.Error()
+			break
+		}
+		res.Address, res.Status = q.Address, StatusUnknown
+		for h := tip.height; h >= 1 && res.Status == StatusUnknown; h-- {
+			b := n.blocks[h]
+			for i, t := range b.txs {
+				if t.From == q.Address && t.Nonce == q.Nonce {
+					res.TxID, res.Status, res.Height, res.Fee = b.ids[i], StatusMined, h, t.Fee
+					res.BlockHash = b.hashHex()
+					res.Confirmations = n.confirmations(h)
+					break
+				}
+			}
+		}
 	case QueryBlock:
 		if q.Height > tip.height {
 			res.Err = fmt.Sprintf("chain: no block at height %d (tip %d)", q.Height, tip.height)

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"container/heap"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -27,28 +26,9 @@ const (
 
 type event struct {
 	at  time.Time
-	seq uint64
 	to  env.NodeID
 	inc int // the incarnation a timer belongs to
 	in  env.Input
-}
-
-type eventQueue []event
-
-func (q eventQueue) Len() int { return len(q) }
-func (q eventQueue) Less(i, j int) bool {
-	if !q[i].at.Equal(q[j].at) {
-		return q[i].at.Before(q[j].at)
-	}
-	return q[i].seq < q[j].seq
-}
-func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *eventQueue) Push(x any)   { *q = append(*q, x.(event)) }
-func (q *eventQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
 }
 
 type obsRec struct {
@@ -70,8 +50,7 @@ type host struct {
 type world struct {
 	t     *testing.T
 	now   time.Time
-	seq   uint64
-	q     eventQueue
+	q     envtest.Queue[event]
 	hosts map[env.NodeID]*host
 	ids   []env.NodeID // ledger replicas in raft id order
 	// cut holds directed links (from, to) that drop everything.
@@ -108,9 +87,7 @@ func newWorld(t *testing.T, n int, tweak func(*Config)) *world {
 }
 
 func (w *world) push(ev event) {
-	w.seq++
-	ev.seq = w.seq
-	heap.Push(&w.q, ev)
+	w.q.Push(ev.at, ev)
 }
 
 // restart boots a fresh Node on the host's disk.
@@ -148,11 +125,11 @@ func (w *world) run(d time.Duration) { w.runUntil(w.now.Add(d), func() bool { re
 // runUntil processes events until done() or the deadline; it reports done().
 func (w *world) runUntil(deadline time.Time, done func() bool) bool {
 	for !done() {
-		if len(w.q) == 0 || w.q[0].at.After(deadline) {
+		if next, ok := w.q.Next(); !ok || next.After(deadline) {
 			w.now = deadline
 			return done()
 		}
-		ev := heap.Pop(&w.q).(event)
+		ev := w.q.Pop()
 		w.now = ev.at
 		w.deliver(ev)
 	}

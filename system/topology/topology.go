@@ -25,6 +25,7 @@ const (
 	RoleSigner Role = "signer" // an MPC signer with its HSM
 	RoleChain  Role = "chain"  // the simulated blockchain (the outside world)
 	RoleClient Role = "client" // a harness actor, not part of the custody system
+	RoleWallet Role = "wallet" // a withdrawal-pipeline node (system/wallet)
 )
 
 // Node places one node.
@@ -69,6 +70,12 @@ func Ledger(regions []Region, perRegion []int) Topology {
 // AddSigners places a committee's signers: perRegion[i] of them in
 // t.Regions[i], named "signer-NAME-1", "signer-NAME-2", ... in region order.
 func (t Topology) AddSigners(name string, perRegion []int) Topology {
+	return t.place("signer-"+name+"-", RoleSigner, perRegion)
+}
+
+// place adds perRegion[i] nodes of a role in t.Regions[i], named prefix
+// plus 1, 2, ... in region order.
+func (t Topology) place(prefix string, role Role, perRegion []int) Topology {
 	out := Topology{Regions: t.Regions, Nodes: append([]Node(nil), t.Nodes...)}
 	n := 0
 	for i, r := range t.Regions {
@@ -77,10 +84,16 @@ func (t Topology) AddSigners(name string, perRegion []int) Topology {
 		}
 		for j := 0; j < perRegion[i]; j++ {
 			n++
-			out.Nodes = append(out.Nodes, Node{ID: env.NodeID(fmt.Sprintf("signer-%s-%d", name, n)), Region: r, Role: RoleSigner})
+			out.Nodes = append(out.Nodes, Node{ID: env.NodeID(fmt.Sprintf("%s%d", prefix, n)), Region: r, Role: role})
 		}
 	}
 	return out
+}
+
+// AddWallets places perRegion[i] wallet nodes in t.Regions[i], named
+// "wallet-1", "wallet-2", ... in region order.
+func (t Topology) AddWallets(perRegion []int) Topology {
+	return t.place("wallet-", RoleWallet, perRegion)
 }
 
 // RegionOf returns the region of a node ("" when unknown).
