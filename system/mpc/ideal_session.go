@@ -59,6 +59,9 @@ type idealSession struct {
 	started   bool
 	sig       []byte
 	err       error
+	// keygen is set for a key ceremony: no approvals, and the last
+	// round's completion hands the key to the functionality.
+	keygen *idealKeygen
 }
 
 // NewSession checks the request against the held key. req.Share is not
@@ -123,7 +126,7 @@ func (s *idealSession) Deliver(from PartyID, round int, payload []byte) ([]Out, 
 	if s.got[sl] {
 		return nil, fmt.Errorf("%w: round %d kind %d from %s", ErrDuplicate, r, kind, from)
 	}
-	if s.sig != nil {
+	if s.sig != nil || (s.keygen != nil && s.keygen.share != nil) {
 		return nil, fmt.Errorf("%w: round %d from %s", ErrFinished, r, from)
 	}
 	s.got[sl] = true
@@ -133,7 +136,7 @@ func (s *idealSession) Deliver(from PartyID, round int, payload []byte) ([]Out, 
 	if commit != s.commit {
 		return nil, s.fault(r, newBlame(s.self, []PartyID{from}, false, "digest commitment differs: the parties are not signing the same digest in the same session"))
 	}
-	last := r == len(s.shape) && kind == idealKindBcast
+	last := r == len(s.shape) && kind == idealKindBcast && s.keygen == nil
 	if last {
 		s.approvals[from] = token
 	} else if token != ([32]byte{}) {
@@ -185,6 +188,14 @@ func (s *idealSession) advance() ([]Out, error) {
 	if s.sig != nil || s.round < len(s.shape) || !s.complete(s.round) {
 		return outs, nil
 	}
+	if s.keygen != nil {
+		if s.keygen.share == nil {
+			if err := s.keygen.finish(); err != nil {
+				return nil, s.fault(len(s.shape), newBlame(s.self, nil, false, "the functionality refused the key: "+err.Error()))
+			}
+		}
+		return outs, nil
+	}
 	sig, bad := s.e.release(s.key, s.id, s.digest, s.approvals)
 	if sig == nil {
 		return nil, s.fault(len(s.shape), newBlame(s.self, bad, true, "invalid partial approval"))
@@ -217,7 +228,7 @@ func (s *idealSession) payload(r int, kind byte) []byte {
 	b := make([]byte, idealMsgSize)
 	b[0], b[1], b[2] = idealVersion, byte(r), kind
 	copy(b[3:35], s.commit[:])
-	if r == len(s.shape) && kind == idealKindBcast {
+	if r == len(s.shape) && kind == idealKindBcast && s.keygen == nil {
 		copy(b[35:67], s.token[:])
 	}
 	return b

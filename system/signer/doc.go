@@ -14,7 +14,17 @@
 //	36 Ack           party -> coordinator: it started the attempt (alive)
 //	35 Abort         party -> coordinator (a fault, with blame) and
 //	                 coordinator -> parties (the attempt is over)
-//	39 Control       harness -> node: an HSM fault (hsm.ParseFault text)
+//	37 KeygenRequest   requester -> any committee member: make a new key
+//	38 KeygenResponse  coordinator -> requester: the key every member announced
+//	39 Control       harness -> node: an HSM fault (hsm.ParseFault text) or a
+//	                 host event (pin-bruteforce N, pin-reset); see ParseControl
+//
+// Key ceremonies (ceremony.go) reuse Begin (with Keygen set), Envelope,
+// Result (carrying the public key) and Abort, always with the whole
+// committee. Each member seals its new share, records the key's public
+// facts in "signer/keys/KEY", and announces the public key; the coordinator
+// answers once all members announced the same one. ECDSA ceremonies need
+// the party's pooled Paillier pre-parameters (Config.PreParams).
 //
 // The coordinator picks each attempt's parties deterministically from the
 // k-combinations of the committee minus quarantined parties: those that

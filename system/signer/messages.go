@@ -17,6 +17,8 @@ const (
 	MsgResult       env.MsgType = 34
 	MsgAbort        env.MsgType = 35
 	MsgAck          env.MsgType = 36
+	MsgKeygenReq    env.MsgType = 37
+	MsgKeygenResp   env.MsgType = 38
 	MsgControl      env.MsgType = 39
 )
 
@@ -25,6 +27,8 @@ type SignRequest struct {
 	ReqID  uint64    `json:"req"`
 	Key    mpc.KeyID `json:"key"`
 	Digest []byte    `json:"digest"`
+	// Auth is required by a custody signer (Config.Guard).
+	Auth *Authorization `json:"auth,omitempty"`
 }
 
 // SignResponse answers a SignRequest.
@@ -36,10 +40,31 @@ type SignResponse struct {
 	Err      string `json:"err,omitempty"`
 }
 
-// Begin starts one attempt at a party.
+// Begin starts one attempt at a party: of a signing session, or, when
+// Keygen is set, of a key ceremony for that committee (ID.Parties is then
+// the whole committee: keygen needs every member).
 type Begin struct {
-	ID     mpc.SessionID `json:"id"`
-	Digest []byte        `json:"digest"`
+	ID     mpc.SessionID  `json:"id"`
+	Digest []byte         `json:"digest,omitempty"`
+	Keygen *mpc.Committee `json:"keygen,omitempty"`
+	Auth   *Authorization `json:"auth,omitempty"`
+}
+
+// KeygenRequest asks a committee member to coordinate a key ceremony for a
+// new key id.
+type KeygenRequest struct {
+	ReqID     uint64        `json:"req"`
+	Committee mpc.Committee `json:"committee"`
+}
+
+// KeygenResponse answers a KeygenRequest with the key every member agreed
+// on.
+type KeygenResponse struct {
+	ReqID     uint64 `json:"req"`
+	OK        bool   `json:"ok"`
+	PublicKey []byte `json:"public_key,omitempty"`
+	Attempts  int    `json:"attempts"`
+	Err       string `json:"err,omitempty"`
 }
 
 // Envelope carries one MPC payload, bound to its session attempt.
@@ -50,10 +75,12 @@ type Envelope struct {
 	Payload []byte        `json:"payload"`
 }
 
-// Result reports a finished signature to the coordinator.
+// Result reports a finished signature, or a finished ceremony's public
+// key, to the coordinator.
 type Result struct {
-	ID  mpc.SessionID `json:"id"`
-	Sig []byte        `json:"sig"`
+	ID        mpc.SessionID `json:"id"`
+	Sig       []byte        `json:"sig,omitempty"`
+	PublicKey []byte        `json:"public_key,omitempty"`
 }
 
 // Ack tells the coordinator a party started an attempt (it is alive).
@@ -91,6 +118,23 @@ func DecodeSignResponse(payload []byte) (SignResponse, bool) {
 	var r SignResponse
 	if json.Unmarshal(body, &r) != nil {
 		return SignResponse{}, false
+	}
+	return r, true
+}
+
+// EncodeKeygenRequest frames a ceremony request for the wire.
+func EncodeKeygenRequest(r KeygenRequest) []byte { return encode(MsgKeygenReq, r) }
+
+// DecodeKeygenResponse parses a framed KeygenResponse; ok is false for
+// anything else.
+func DecodeKeygenResponse(payload []byte) (KeygenResponse, bool) {
+	t, body, err := env.Decode(payload)
+	if err != nil || t != MsgKeygenResp {
+		return KeygenResponse{}, false
+	}
+	var r KeygenResponse
+	if json.Unmarshal(body, &r) != nil {
+		return KeygenResponse{}, false
 	}
 	return r, true
 }

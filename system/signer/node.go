@@ -52,13 +52,29 @@ type Config struct {
 	Committees []mpc.Committee
 	// Shares are the key ceremony's output for this party, handed over
 	// once: sealed by the HSM on first start, never written in clear.
-	Shares            map[mpc.KeyID]*mpc.KeyShare
-	PublicKeys        map[mpc.KeyID][]byte
-	Engine            mpc.Engine
-	Requesters        []env.NodeID
-	RoundTimeout      time.Duration // default 2s
-	AttemptsMax       int           // default 6
-	QuarantineStrikes int           // default 2
+	Shares       map[mpc.KeyID]*mpc.KeyShare
+	PublicKeys   map[mpc.KeyID][]byte
+	Engine       mpc.Engine
+	Requesters   []env.NodeID
+	RoundTimeout time.Duration // default 2s
+	// RoundTimeouts overrides RoundTimeout per key: a wallet whose rounds
+	// travel slowly (the cold courier) gets its own bound.
+	RoundTimeouts map[mpc.KeyID]time.Duration
+	// PreParams are this party's Paillier pre-parameters from the
+	// project's pool: an ECDSA key ceremony is refused without them.
+	PreParams *mpc.PreParams
+	// ShareWitness, when set, sees every share a ceremony produces in this
+	// node's memory: the simulator's view into a process, so the leak
+	// scanner knows what to look for. The live host sets none.
+	ShareWitness func(*mpc.KeyShare)
+	// Relay, when set, makes this an air-gapped signer: it sends only to
+	// the courier and accepts only what the courier delivers.
+	Relay env.NodeID
+	// Guard, when set, makes every signature need a transaction this
+	// signer decodes and authorizes itself (guard.go).
+	Guard             *Guard
+	AttemptsMax       int // default 6
+	QuarantineStrikes int // default 2
 	UserPIN, SOPIN    string
 	// Bug plants a known signer bug, so the checkers can show they catch it.
 	Bug Bug
@@ -68,19 +84,20 @@ type Config struct {
 type Bug string
 
 const (
-	BugUnsealedShare     Bug = "unsealed-share"     // also writes the clear share to disk
-	BugAcceptReplay      Bug = "accept-replay"      // drops envelopes of finished sessions silently instead of rejecting them
-	BugBlindRetry        Bug = "blind-retry"        // retries Unseal after CKR_GENERAL_ERROR instead of reconciling
-	BugBlameInconsistent Bug = "blame-inconsistent" // counts non-attributable blame as strikes (instead of only avoiding the named party)
+	BugUnsealedShare     Bug = "unsealed-share"      // also writes the clear share to disk
+	BugAcceptReplay      Bug = "accept-replay"       // drops envelopes of finished sessions silently instead of rejecting them
+	BugBlindRetry        Bug = "blind-retry"         // retries Unseal after CKR_GENERAL_ERROR instead of reconciling
+	BugBlameInconsistent Bug = "blame-inconsistent"  // counts non-attributable blame as strikes (instead of only avoiding the named party)
+	BugSkipApprovalCheck Bug = "skip-approval-check" // a custody signer that signs a decoded withdrawal without re-checking its approvals
 )
 
 // ParseBug checks a bug name.
 func ParseBug(s string) (Bug, error) {
 	switch b := Bug(s); b {
-	case "", BugUnsealedShare, BugAcceptReplay, BugBlindRetry, BugBlameInconsistent:
+	case "", BugUnsealedShare, BugAcceptReplay, BugBlindRetry, BugBlameInconsistent, BugSkipApprovalCheck:
 		return b, nil
 	}
-	return "", fmt.Errorf("signer: unknown bug %q (unsealed-share, accept-replay, blind-retry, blame-inconsistent)", s)
+	return "", fmt.Errorf("signer: unknown bug %q (unsealed-share, accept-replay, blind-retry, blame-inconsistent, skip-approval-check)", s)
 }
 
 func (c Config) withDefaults() Config {
@@ -111,6 +128,13 @@ type Node struct {
 	loggedIn bool
 	opSeq    uint64
 
+	// committees and pubs are the keys this node holds: the configured
+	// ones plus those its ceremonies produced (restored from disk).
+	committees []mpc.Committee
+	pubs       map[mpc.KeyID][]byte
+	sealed     map[mpc.KeyID]bool // false: the ideal functionality holds the key
+	keySession map[mpc.KeyID]uint64
+
 	requests map[uint64]*request // coordinator: by session number
 	members  map[string]*member  // party: by SessionID.String()
 	early    map[string][]early  // envelopes that came before their Begin
@@ -128,16 +152,22 @@ type request struct {
 	requester env.NodeID
 	committee mpc.Committee
 	digest    []byte
+	auth      *Authorization
 	session   uint64
 	attempt   uint32
 	parties   []mpc.PartyID
 	acked     map[mpc.PartyID]bool
 	done      bool
+	// keygen requests: the committee, and each member's announced key.
+	keygen *mpc.Committee
+	kpubs  map[mpc.PartyID][]byte
 }
 
 type member struct {
 	id          mpc.SessionID
-	sess        mpc.Session
+	proto       mpc.Protocol
+	sess        mpc.Session  // signing
+	cer         mpc.Ceremony // keygen
 	coordinator env.NodeID
 	digest      []byte
 }
@@ -152,6 +182,12 @@ func New(cfg Config) *Node { return &Node{cfg: cfg.withDefaults()} }
 
 func (n *Node) Step(e env.Env, in env.Input) {
 	e.Charge(CostStep)
+	if n.cfg.Relay != "" {
+		var ok bool
+		if e, in, ok = n.viaRelay(e, in); !ok {
+			return
+		}
+	}
 	switch in.Kind {
 	case env.InputStart:
 		n.start(e)
@@ -173,6 +209,7 @@ func (n *Node) start(e env.Env) {
 	n.finished, n.finOrder = map[string]bool{}, nil
 	n.strikes, n.quar, n.suspect = map[mpc.PartyID]int{}, map[mpc.PartyID]bool{}, map[mpc.PartyID]int{}
 	n.loggedIn = false
+	n.loadKeys(e)
 	if b, ok := e.Disk().Read(opSeqFile); ok && len(b) == 8 {
 		n.opSeq = binary.BigEndian.Uint64(b)
 	}
@@ -226,25 +263,41 @@ func (n *Node) session(e env.Env) (hsm.Session, error) {
 		return n.hs, err
 	}
 	if err := n.h.Login(e, s, n.nextOp(e), n.cfg.UserPIN); err != nil {
+		_ = n.h.CloseSession(e, s) // an HSM has few sessions: never leak one
 		return n.hs, err
 	}
 	n.hs, n.loggedIn = s, true
 	return s, nil
 }
 
+// dropSession closes the session after an HSM error, so the next call opens
+// a fresh one; a dropped but open session would count against the HSM's
+// session limit until the node restarts.
+func (n *Node) dropSession(e env.Env) {
+	if n.loggedIn {
+		_ = n.h.CloseSession(e, n.hs)
+	}
+	n.loggedIn = false
+}
+
 func (n *Node) provision(e env.Env, k mpc.KeyID) error {
-	pt, err := mpc.MarshalShare(n.cfg.Shares[k])
+	return n.seal(e, k, n.cfg.Shares[k])
+}
+
+// seal has the HSM seal a share and writes only the sealed blob.
+func (n *Node) seal(e env.Env, k mpc.KeyID, share *mpc.KeyShare) error {
+	pt, err := mpc.MarshalShare(share)
 	if err != nil {
 		return err
 	}
 	s, err := n.session(e)
 	if err != nil {
-		n.loggedIn = false
+		n.dropSession(e)
 		return err
 	}
 	blob, err := n.h.Seal(e, s, n.nextOp(e), shareLabel(k), pt)
 	if err != nil {
-		n.loggedIn = false
+		n.dropSession(e)
 		return err
 	}
 	e.Disk().Write(shareFile(k), blob)
@@ -264,7 +317,7 @@ func (n *Node) unseal(e env.Env, k mpc.KeyID) (*mpc.KeyShare, string) {
 	}
 	s, err := n.session(e)
 	if err != nil {
-		n.loggedIn = false
+		n.dropSession(e)
 		return nil, "hsm:" + hsm.RVOf(err).String()
 	}
 	op := n.nextOp(e)
@@ -281,7 +334,7 @@ func (n *Node) unseal(e env.Env, k mpc.KeyID) (*mpc.KeyShare, string) {
 			}
 			e.Observe(env.ObserveKV(ObsReconcile, "opid", strconv.FormatUint(op, 10), "known", known, "happened", happened))
 		}
-		n.loggedIn = false
+		n.dropSession(e)
 		return nil, "hsm:" + hsm.RVOf(err).String()
 	}
 	share, err := mpc.UnmarshalShare(pt)
@@ -293,7 +346,7 @@ func (n *Node) unseal(e env.Env, k mpc.KeyID) (*mpc.KeyShare, string) {
 }
 
 func (n *Node) committee(k mpc.KeyID) (mpc.Committee, bool) {
-	for _, c := range n.cfg.Committees {
+	for _, c := range n.committees {
 		if c.Key == k {
 			return c, true
 		}
@@ -328,6 +381,11 @@ func (n *Node) receive(e env.Env, in env.Input) {
 		var r SignRequest
 		if json.Unmarshal(body, &r) == nil {
 			n.signRequest(e, in.From, r)
+		}
+	case MsgKeygenReq:
+		var r KeygenRequest
+		if json.Unmarshal(body, &r) == nil {
+			n.keygenRequest(e, in.From, r)
 		}
 	case MsgBegin:
 		var b Begin
@@ -364,9 +422,7 @@ func (n *Node) receive(e env.Env, in env.Input) {
 			e.Observe(env.ObserveKV("signer.control_refused", "sender", string(in.From)))
 			return
 		}
-		if f, err := hsm.ParseFault(string(body)); err == nil {
-			_ = n.h.ApplyFault(e, f) // a closed session shows at the next call
-		}
+		n.control(e, string(body))
 	}
 }
 
@@ -392,7 +448,14 @@ func (n *Node) signRequest(e env.Env, from env.NodeID, r SignRequest) {
 		fail("signer: bad digest")
 		return
 	}
-	q := &request{reqID: r.ReqID, requester: from, committee: c, digest: r.Digest, session: e.Rand().Uint64()}
+	if n.cfg.Guard != nil {
+		if wd, err := n.authorize(r.Key, r.Digest, r.Auth, e.Now()); err != nil {
+			n.refuse(e, r.Key, r.Digest, wd, err)
+			fail(err.Error())
+			return
+		}
+	}
+	q := &request{reqID: r.ReqID, requester: from, committee: c, digest: r.Digest, auth: r.Auth, session: e.Rand().Uint64()}
 	n.requests[q.session] = q
 	n.nextAttempt(e, q, "")
 }
@@ -408,6 +471,10 @@ func (n *Node) nextAttempt(e env.Env, q *request, why string) {
 	if int(q.attempt) >= n.cfg.AttemptsMax {
 		q.done = true
 		delete(n.requests, q.session)
+		if q.keygen != nil {
+			e.Send(q.requester, encode(MsgKeygenResp, KeygenResponse{ReqID: q.reqID, Attempts: int(q.attempt), Err: "signer: no key after " + strconv.Itoa(int(q.attempt)) + " attempts: " + why}))
+			return
+		}
 		e.Send(q.requester, encode(MsgSignResponse, SignResponse{ReqID: q.reqID, Attempts: int(q.attempt), Err: "signer: no signature after " + strconv.Itoa(int(q.attempt)) + " attempts: " + why}))
 		return
 	}
@@ -420,6 +487,10 @@ func (n *Node) nextAttempt(e env.Env, q *request, why string) {
 	}
 	q.attempt++
 	q.acked = map[mpc.PartyID]bool{}
+	if q.keygen != nil {
+		n.keygenAttempt(e, q)
+		return
+	}
 	q.parties = n.subset(q.committee, int(q.attempt))
 	if q.parties == nil {
 		q.attempt = uint32(n.cfg.AttemptsMax)
@@ -428,13 +499,21 @@ func (n *Node) nextAttempt(e env.Env, q *request, why string) {
 	}
 	id := mpc.SessionID{Key: q.committee.Key, Session: q.session, Attempt: q.attempt, Parties: q.parties}
 	for _, p := range q.parties {
-		e.Send(env.NodeID(p), encode(MsgBegin, Begin{ID: id, Digest: q.digest}))
+		e.Send(env.NodeID(p), encode(MsgBegin, Begin{ID: id, Digest: q.digest, Auth: q.auth}))
 	}
 	rounds := signRoundsECDS
 	if q.committee.Algo == mpc.EdDSA {
 		rounds = signRoundsEdDS
 	}
-	e.After(time.Duration(rounds)*n.cfg.RoundTimeout, fmt.Sprintf("attempt/%d/%d", q.session, q.attempt))
+	e.After(time.Duration(rounds)*n.roundTimeout(q.committee.Key), fmt.Sprintf("attempt/%d/%d", q.session, q.attempt))
+}
+
+// roundTimeout is the per-round bound of one key's sessions.
+func (n *Node) roundTimeout(k mpc.KeyID) time.Duration {
+	if d, ok := n.cfg.RoundTimeouts[k]; ok && d > 0 {
+		return d
+	}
+	return n.cfg.RoundTimeout
 }
 
 // subset is attempt a's parties: among the k-combinations of the
@@ -508,7 +587,11 @@ func (n *Node) result(e env.Env, from env.NodeID, r Result) {
 	if q == nil || q.done || r.ID.Attempt != q.attempt || !inParties(q.parties, mpc.PartyID(from)) {
 		return
 	}
-	if !mpc.Verify(q.committee.Algo, n.cfg.PublicKeys[q.committee.Key], q.digest, r.Sig) {
+	if q.keygen != nil {
+		n.keygenResult(e, from, q, r)
+		return
+	}
+	if !mpc.Verify(q.committee.Algo, n.pubs[q.committee.Key], q.digest, r.Sig) {
 		n.nextAttempt(e, q, "invalid signature from "+string(from))
 		return
 	}
@@ -565,6 +648,10 @@ func (n *Node) abort(e env.Env, from env.NodeID, a Abort) {
 // ---- party ----
 
 func (n *Node) begin(e env.Env, from env.NodeID, b Begin) {
+	if b.Keygen != nil {
+		n.beginKeygen(e, from, b)
+		return
+	}
 	c, ok := n.committee(b.ID.Key)
 	key := b.ID.String()
 	if !ok || !inParties(c.Parties, mpc.PartyID(from)) || !inParties(b.ID.Parties, n.cfg.ID) || n.finished[key] || n.members[key] != nil {
@@ -573,10 +660,27 @@ func (n *Node) begin(e env.Env, from env.NodeID, b Begin) {
 	if len(b.Digest) != mpc.DigestSize {
 		return
 	}
+	if n.cfg.Guard != nil {
+		// Every party re-checks on its own: a coordinator is not trusted
+		// with what the transaction is.
+		if wd, err := n.authorize(b.ID.Key, b.Digest, b.Auth, e.Now()); err != nil {
+			n.refuse(e, b.ID.Key, b.Digest, wd, err)
+			n.markFinished(key)
+			e.Send(from, encode(MsgAbort, Abort{ID: b.ID, Reason: "refused: " + err.Error()}))
+			return
+		}
+	}
 	e.Observe(env.ObserveKV(ObsBegin, "key", string(b.ID.Key), "session", key, "attempt", strconv.Itoa(int(b.ID.Attempt)),
 		"parties", joinParties(b.ID.Parties), "digest", fmt.Sprintf("%x", b.Digest), "coordinator", string(from)))
-	share, why := n.unseal(e, b.ID.Key)
-	if share == nil {
+	var share *mpc.KeyShare
+	why := ""
+	if n.sealed[b.ID.Key] {
+		share, why = n.unseal(e, b.ID.Key)
+	}
+	if share == nil && why == "" && n.cfg.Engine.Name() != mpc.EngineIdeal {
+		why = "no sealed share"
+	}
+	if why != "" {
 		n.markFinished(key)
 		e.Send(from, encode(MsgAbort, Abort{ID: b.ID, Reason: why}))
 		return
@@ -587,12 +691,19 @@ func (n *Node) begin(e env.Env, from env.NodeID, b Begin) {
 		e.Send(from, encode(MsgAbort, Abort{ID: b.ID, Reason: "engine: " + err.Error()}))
 		return
 	}
+	m := &member{id: b.ID, proto: sess, sess: sess, coordinator: from, digest: b.Digest}
+	n.join(e, m)
+}
+
+// join registers a member, acknowledges the Begin, starts the protocol with
+// a fresh reader, and feeds what came early.
+func (n *Node) join(e env.Env, m *member) {
 	var seed [32]byte
 	_, _ = e.Entropy().Read(seed[:])
-	m := &member{id: b.ID, sess: sess, coordinator: from, digest: b.Digest}
+	key := m.id.String()
 	n.members[key] = m
-	e.Send(from, encode(MsgAck, Ack{ID: b.ID}))
-	outs, err := sess.Start(rand.NewChaCha8(seed))
+	e.Send(m.coordinator, encode(MsgAck, Ack{ID: m.id}))
+	outs, err := m.proto.Start(rand.NewChaCha8(seed))
 	if !n.after(e, m, outs, err) {
 		return
 	}
@@ -641,7 +752,7 @@ func (n *Node) envelope(e env.Env, from env.NodeID, v Envelope) {
 		return
 	}
 	e.Charge(CostMessage)
-	outs, err := m.sess.Deliver(v.From, v.Round, v.Payload)
+	outs, err := m.proto.Deliver(v.From, v.Round, v.Payload)
 	if err != nil && !errors.Is(err, mpc.ErrFault) && !errors.Is(err, mpc.ErrAborted) {
 		reason := "bad-envelope"
 		switch {
@@ -685,6 +796,14 @@ func (n *Node) after(e env.Env, m *member, outs []mpc.Out, err error) bool {
 		for _, p := range to {
 			e.Send(env.NodeID(p), msg)
 		}
+	}
+	if m.cer != nil {
+		if sh, ok := m.cer.Done(); ok {
+			n.adoptKey(e, m, sh)
+			n.finish(key)
+			return false
+		}
+		return true
 	}
 	if sig, ok := m.sess.Done(); ok {
 		e.Observe(env.ObserveKV(ObsSigned, "key", string(m.id.Key), "session", key, "attempt", strconv.Itoa(int(m.id.Attempt)), "digest", fmt.Sprintf("%x", m.digest)))

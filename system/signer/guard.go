@@ -1,0 +1,109 @@
+package signer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"vaultdrill/system/approval"
+	"vaultdrill/system/chain"
+	"vaultdrill/system/env"
+	"vaultdrill/system/mpc"
+)
+
+// ObsRefuse: a signer refused to sign a custody transaction (WYSIWYS or
+// the approval re-check failed).
+const ObsRefuse = "signer.refuse"
+
+// Authorization travels with a custody signing request, to the coordinator
+// and to every party: the raw transaction and the approvals that allow it,
+// so each signer re-derives the digest and re-checks the policy itself
+// (INV-WYSIWYS) instead of trusting whoever asked.
+type Authorization struct {
+	Raw       []byte              `json:"raw"`
+	Initiator string              `json:"initiator,omitempty"`
+	Approvals []approval.Approval `json:"approvals,omitempty"`
+}
+
+// Guard makes a signer a custody signer: it signs a key's digest only for a
+// transaction it can decode and authorize. Without a Guard a signer signs
+// any digest its requesters send (the MPC drills).
+type Guard struct {
+	Wallets  map[mpc.KeyID]GuardWallet
+	Policy   approval.Policy
+	Registry *approval.Registry
+	// CountInitiator plants the approval bug "count-initiator" in the
+	// signers' re-check too (a shared policy library with the bug), so the
+	// checkers can show they catch an initiator counted toward the quorum.
+	CountInitiator bool
+}
+
+// GuardWallet is what a signer knows of the wallet a key belongs to.
+type GuardWallet struct {
+	Name    string // "hot", "cold": the policy's wallet
+	Flavour string // the chain the key signs for
+	Address string // the key's own address: every transaction spends from it
+	// Internal is the other custody wallet's address: a sweep (hot to
+	// cold) or a refill (cold to hot) pays only it and needs no human
+	// approval: it moves nothing out of custody.
+	Internal string
+}
+
+var errRefused = errors.New("signer: refused")
+
+// authorize decodes the raw transaction, checks it is the digest asked for,
+// spends from the key's wallet, and is approved by the policy: a
+// withdrawal by a quorum of device-signed approvals of exactly its intent,
+// a sweep or refill by paying the other custody wallet only.
+func (n *Node) authorize(key mpc.KeyID, digest []byte, auth *Authorization, now time.Time) (string, error) {
+	g := n.cfg.Guard
+	w, ok := g.Wallets[key]
+	if !ok {
+		return "", fmt.Errorf("%w: key %s belongs to no wallet", errRefused, key)
+	}
+	if auth == nil {
+		return "", fmt.Errorf("%w: no raw transaction", errRefused)
+	}
+	tx, err := chain.DecodeTx(auth.Raw)
+	if err != nil {
+		return "", fmt.Errorf("%w: raw transaction does not decode", errRefused)
+	}
+	d := tx.SigningDigest()
+	switch {
+	case !bytes.Equal(d[:], digest):
+		return "", fmt.Errorf("%w: the digest is not the raw transaction's", errRefused)
+	case tx.Chain != w.Flavour || tx.From != w.Address:
+		return "", fmt.Errorf("%w: the transaction does not spend from the %s wallet", errRefused, w.Name)
+	}
+	switch {
+	case strings.HasPrefix(tx.Memo, "sweep:") || strings.HasPrefix(tx.Memo, "refill:"):
+		if tx.To != w.Internal || w.Internal == "" {
+			return "", fmt.Errorf("%w: an internal transfer must pay the other custody wallet", errRefused)
+		}
+		return tx.Memo, nil
+	case strings.HasPrefix(tx.Memo, "wd:"):
+		id := strings.TrimPrefix(tx.Memo, "wd:")
+		if n.cfg.Bug == BugSkipApprovalCheck {
+			return id, nil
+		}
+		s := approval.Subject{Withdrawal: id, Wallet: w.Name, Amount: tx.Amount,
+			Digest: approval.IntentDigest(w.Name, id, tx.To, tx.Amount), Initiator: auth.Initiator, PolicyVersion: g.Policy.Version}
+		check := approval.Check
+		if g.CountInitiator {
+			check = func(p approval.Policy, r *approval.Registry, s approval.Subject, as []approval.Approval, now time.Time) (approval.Result, error) {
+				return approval.CheckWithBug(approval.BugCountInitiator, p, r, s, as, now)
+			}
+		}
+		if _, err := check(g.Policy, g.Registry, s, auth.Approvals, now); err != nil {
+			return id, fmt.Errorf("%w: %v", errRefused, err)
+		}
+		return id, nil
+	}
+	return "", fmt.Errorf("%w: memo %q names no withdrawal, sweep or refill", errRefused, tx.Memo)
+}
+
+func (n *Node) refuse(e env.Env, key mpc.KeyID, digest []byte, withdrawal string, err error) {
+	e.Observe(env.ObserveKV(ObsRefuse, "key", string(key), "digest", fmt.Sprintf("%x", digest), "withdrawal", withdrawal, "reason", err.Error()))
+}
