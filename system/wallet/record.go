@@ -1,0 +1,50 @@
+package wallet
+
+import (
+	"vaultdrill/system/audit"
+	"vaultdrill/system/env"
+)
+
+// auditLog is the node's hash-chained decision log (system/audit), on its
+// own disk, synced at every entry: written before the effect it records.
+type auditLog struct {
+	log *audit.Log
+}
+
+func openAudit(e env.Env, id env.NodeID) *auditLog {
+	l, err := audit.Open(e.Disk(), "wallet/audit")
+	if err != nil {
+		// A corrupt log is a fault the drill must see, not one to paper
+		// over: the node keeps running on a fresh log under another name
+		// and reports it.
+		e.Observe(env.ObserveKV("wallet.audit_corrupt", "err", err.Error()))
+		l, err = audit.Open(e.Disk(), "wallet/audit.recovered")
+		if err != nil {
+			// No log can record: this node takes no custody decisions
+			// (INV-AUDIT); withdrawals asked here are refused.
+			e.Observe(env.ObserveKV("wallet.audit_halt", "err", err.Error()))
+			return &auditLog{}
+		}
+	}
+	return &auditLog{log: l}
+}
+
+// record appends one decision. Actor is this node; the access layer will add
+// device and IP.
+func (n *Node) record(e env.Env, action, subject, decision, digest, detail string) {
+	if n.audit == nil || n.audit.log == nil {
+		return
+	}
+	_, err := n.audit.log.Append(audit.Entry{Time: e.Now(), Actor: string(n.cfg.ID), Action: action, Subject: subject,
+		Decision: decision, PolicyVersion: n.cfg.Policy.Version, Digest: digest, Detail: clip(detail)})
+	if err != nil {
+		e.Observe(env.ObserveKV("wallet.audit_error", "action", action, "subject", subject, "err", err.Error()))
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:200]
+	}
+	return s
+}
