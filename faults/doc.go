@@ -39,6 +39,7 @@
 //	hsm                                            nodes fault-text   (the HSM's fault, e.g. device-error 2)
 //	mpc-tamper | mpc-withhold | mpc-replay | mpc-spoof   nodes
 //	chain-reorg                                    1..1000   (blocks undone)
+//	chain-fee-spike                                1..1000   (minimum-fee multiplier; 1 ends it)
 //	links                                          "off" | setting { setting }
 //	setting  = ("loss" | "dup" | "reorder") "=" 0..1000  |  "delay=" duration (>= 0)
 //

@@ -55,6 +55,8 @@ type GenSpec struct {
 	// DelayMax bounds the extra link delay drawn for links faults; zero means
 	// DelayMaxDefault.
 	DelayMax time.Duration
+	// Spare lists node-id prefixes the generator never faults.
+	Spare []string
 }
 
 // WithDefaults checks the spec against the topology and fills in defaults:
@@ -220,7 +222,7 @@ type pending struct {
 func newGen(r *rand.Rand, t topology.Topology, spec GenSpec) *gen {
 	g := &gen{r: r, spec: spec}
 	for _, n := range t.Nodes {
-		if n.Role == topology.RoleClient {
+		if n.Role == topology.RoleClient || spared(spec.Spare, n.ID) {
 			continue
 		}
 		if n.Role == topology.RoleLedger {
@@ -543,4 +545,13 @@ func allIndexes(n int) []int {
 		out[i] = i
 	}
 	return out
+}
+
+func spared(prefixes []string, id env.NodeID) bool {
+	for _, p := range prefixes {
+		if p != "" && strings.HasPrefix(string(id), p) {
+			return true
+		}
+	}
+	return false
 }

@@ -51,6 +51,9 @@ const (
 	MPCClear    Kind = "mpc-clear"
 	// ChainReorg undoes the chain's last Count blocks.
 	ChainReorg Kind = "chain-reorg"
+	// ChainFeeSpike multiplies the chain's minimum fee by Count (1 ends
+	// the spike): transactions under it stay pending until bumped.
+	ChainFeeSpike Kind = "chain-fee-spike"
 )
 
 // shape says which Action fields a kind uses; the text form and Validate
@@ -86,13 +89,14 @@ type KindInfo struct {
 
 // catalog lists every kind, sorted by name.
 var catalog = []KindInfo{
+	{Kind: ChainFeeSpike, Args: "MULTIPLIER", Summary: "multiply the chain's minimum fee (1 ends the spike); cheaper transactions wait until bumped", shape: shapeCount},
 	{Kind: ChainReorg, Args: "DEPTH", Summary: "undo the chain's last DEPTH blocks; their transactions return to the mempool", shape: shapeCount},
 	{Kind: ClockJump, Start: true, Undo: Skew, Args: "NODES DURATION", Summary: "add DURATION (may be negative) to the nodes' clock offset", shape: shapeNodesDur},
 	{Kind: Crash, Start: true, Undo: Restart, Args: "NODES", Summary: "crash the nodes (unsynced disk state is lost)", shape: shapeNodes},
 	{Kind: DiskTorn, Start: true, Undo: Restart, Args: "NODES", Summary: "arm a torn write: at the node's next crash the last unsynced append survives as a prefix (generated with a crash)", shape: shapeNodes},
 	{Kind: Heal, Args: "", Summary: "remove every partition (symmetric and one-way)", shape: shapeNone},
 	{Kind: HealAll, Args: "", Summary: "end of chaos: heal, resume, restart, regions up, clear skew and link faults", shape: shapeNone},
-	{Kind: HSM, Args: "NODES FAULT", Summary: "inject an HSM fault in each node's HSM (device-error N, removed-mid-op, general-error, slow DURATION, unavailable, tamper, restore)", shape: shapeNodesArg},
+	{Kind: HSM, Args: "NODES FAULT", Summary: "inject an HSM fault in each node's HSM (device-error N, removed-mid-op, general-error, slow DURATION, unavailable, tamper, restore), or a host event at it (pin-bruteforce N: an attacker tries N user PINs; pin-reset: the SO resets the user PIN)", shape: shapeNodesArg},
 	{Kind: LinkFaults, Start: true, Undo: LinkFaults, Args: "off | loss=PERMILLE dup=PERMILLE reorder=PERMILLE delay=DURATION", Summary: "set network-wide link faults (per mille); off clears them", shape: shapeLink},
 	{Kind: MPCClear, Args: "", Summary: "stop every MPC attack", shape: shapeNone},
 	{Kind: MPCReplay, Args: "NODES", Summary: "an attacker replays the nodes' earlier MPC messages (another session) to their peers", shape: shapeNodes},

@@ -95,7 +95,7 @@ func TestCatalog(t *testing.T) {
 	if !sort.StringsAreSorted(names) {
 		t.Fatalf("KindNames not sorted: %v", names)
 	}
-	if len(names) != 21 {
+	if len(names) != 22 {
 		t.Fatalf("KindNames has %d kinds: %v", len(names), names)
 	}
 	for _, ki := range Catalog() {

@@ -37,6 +37,8 @@ type Target interface {
 	MPCAttack(kind Kind, nodes []env.NodeID) error
 	// ChainReorg undoes the chain's last depth blocks.
 	ChainReorg(depth int) error
+	// ChainFeeSpike sets the chain's minimum-fee multiplier (1 ends it).
+	ChainFeeSpike(multiplier int) error
 }
 
 // Apply performs one action on t. Per-node kinds call the method once per
@@ -92,6 +94,8 @@ func Apply(t Target, a Action) error {
 		err = t.MPCAttack(MPCClear, nil)
 	case ChainReorg:
 		err = t.ChainReorg(a.Count)
+	case ChainFeeSpike:
+		err = t.ChainFeeSpike(a.Count)
 	default:
 		return fmt.Errorf("faults: apply %s: unknown kind %q", a, a.Kind)
 	}

@@ -56,6 +56,7 @@ func (r *recorder) MPCAttack(k Kind, ns []env.NodeID) error {
 	return r.rec("MPCAttack(%s, %v)", k, ns)
 }
 func (r *recorder) ChainReorg(depth int) error { return r.rec("ChainReorg(%d)", depth) }
+func (r *recorder) ChainFeeSpike(m int) error  { return r.rec("ChainFeeSpike(%d)", m) }
 
 var _ Target = (*recorder)(nil)
 
@@ -87,6 +88,7 @@ func TestApply(t *testing.T) {
 		{"+1s mpc-spoof ledger-4", []string{"MPCAttack(mpc-spoof, [ledger-4])"}},
 		{"+1s mpc-clear", []string{"MPCAttack(mpc-clear, [])"}},
 		{"+1s chain-reorg 3", []string{"ChainReorg(3)"}},
+		{"+1s chain-fee-spike 20", []string{"ChainFeeSpike(20)"}},
 	}
 	covered := map[Kind]bool{}
 	for _, tt := range tests {

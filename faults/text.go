@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"vaultdrill/system/signer"
 
 	"vaultdrill/system/env"
 	"vaultdrill/system/topology"
@@ -195,6 +196,9 @@ func parseAction(fields []string) (Action, string) {
 			return a, usage(msg)
 		}
 		a.Arg = strings.Join(args[1:], " ")
+		if err := signer.ParseControl(a.Arg); err != nil {
+			return a, usage(err.Error())
+		}
 	case shapeCount:
 		if len(args) != 1 {
 			return a, usage(fmt.Sprintf("%d arguments", len(args)))

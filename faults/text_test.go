@@ -51,6 +51,7 @@ var everyKind = []struct {
 	{"+12m0s mpc-spoof ledger-4", Action{At: 12 * time.Minute, Kind: MPCSpoof, Nodes: ids("ledger-4")}},
 	{"+13m0s mpc-clear", Action{At: 13 * time.Minute, Kind: MPCClear}},
 	{"+14m0s chain-reorg 3", Action{At: 14 * time.Minute, Kind: ChainReorg, Count: 3}},
+	{"+15m0s chain-fee-spike 20", Action{At: 15 * time.Minute, Kind: ChainFeeSpike, Count: 20}},
 }
 
 func TestEveryKindHasARoundTripCase(t *testing.T) {
