@@ -86,6 +86,40 @@ func (r *Report) Markdown() []byte {
 		}
 	}
 
+	if c := r.Custody; c != nil {
+		p("\n## Custody\n\n")
+		p("Approvals delivered: %d. Deposits credited: %d. Courier hops: %d. Signer refusals: %d.\n\n", c.Approvals, c.Deposits, c.CourierHops, c.Refused)
+		p("| withdrawals | count |\n|---|---|\n")
+		ks := make([]string, 0, len(c.Withdrawals))
+		for k := range c.Withdrawals {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		for _, k := range ks {
+			p("| %s | %d |\n", k, c.Withdrawals[k])
+		}
+		if len(c.Sweeps) > 0 {
+			p("\n| sweep / refill | kind | amount | state | started | ended |\n|---|---|---|---|---|---|\n")
+			for _, t := range c.Sweeps {
+				end := "-"
+				if t.End > 0 {
+					end = dur(t.End)
+				}
+				p("| %s | %s | %d | %s | %s | %s |\n", t.ID, t.Kind, t.Amount, t.State, dur(t.Start), end)
+			}
+		}
+		if len(c.Holdings) > 0 {
+			p("\n| time | hot | cold | cold share |\n|---|---|---|---|\n")
+			for _, h := range c.Holdings {
+				share := 0.0
+				if h.Hot+h.Cold > 0 {
+					share = 100 * float64(h.Cold) / float64(h.Hot+h.Cold)
+				}
+				p("| %s | %d | %d | %.2f%% |\n", dur(h.At), h.Hot, h.Cold, share)
+			}
+		}
+	}
+
 	p("\n## Faults\n\n")
 	kinds := make([]string, 0, len(r.FaultCounts))
 	for k := range r.FaultCounts {

@@ -54,6 +54,7 @@ type Report struct {
 	Failover *Failover `json:"failover,omitempty"`
 
 	Signing []SigningStats `json:"signing,omitempty"`
+	Custody *Custody       `json:"custody,omitempty"`
 
 	Ops   OpStats   `json:"ops"`
 	World WorldInfo `json:"world"`
@@ -109,6 +110,39 @@ type Failover struct {
 	FirstAfter  string `json:"first_committed_after"`
 	RecoveredAt int64  `json:"recovered_at_ns"`
 	HealedAt    int64  `json:"healed_at_ns"`
+}
+
+// Custody is the custody figures of a run with the withdrawal pipeline.
+type Custody struct {
+	// Holdings are the world's samples of the custody addresses' chain
+	// balances, in time order.
+	Holdings []HoldingsSample `json:"holdings"`
+	// Withdrawals counts client withdrawals by outcome (settled, failed:
+	// REASON, unknown) and the furthest pipeline state reached by those
+	// that never completed.
+	Withdrawals map[string]int `json:"withdrawals"`
+	Approvals   int            `json:"approvals"` // approvals delivered to wallet nodes
+	Deposits    int            `json:"deposits"`  // deposits credited
+	Sweeps      []Transfer     `json:"sweeps"`    // sweeps and refills
+	CourierHops int            `json:"courier_hops"`
+	Refused     int            `json:"refused"` // signer refusals (WYSIWYS or approval re-check)
+}
+
+// HoldingsSample is one sample of hot and cold holdings.
+type HoldingsSample struct {
+	At   int64 `json:"at_ns"`
+	Hot  int64 `json:"hot"`
+	Cold int64 `json:"cold"`
+}
+
+// Transfer is one sweep (hot to cold) or refill (cold to hot).
+type Transfer struct {
+	ID     string `json:"id"`
+	Kind   string `json:"kind"`
+	Amount int64  `json:"amount"`
+	State  string `json:"state"`
+	Start  int64  `json:"start_ns"`
+	End    int64  `json:"end_ns"`
 }
 
 // SigningStats summarises one key's signing sessions.

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"vaultdrill/system/chain"
 	"vaultdrill/system/env"
@@ -30,6 +32,18 @@ func (d *inProcess) installMPC(s *Scenario, seed uint64) (map[mpc.KeyID][]byte, 
 		ideal = mpc.NewIdealDefault(seed)
 		engine = ideal
 	}
+	pool, err := mpc.LoadDefaultPool()
+	if err != nil {
+		return nil, nil, err
+	}
+	// A share a ceremony makes inside a signer is handed to the leak
+	// scanner through the witness (the simulator's view into a node's
+	// memory); the scanner exists once installMPC returned.
+	witness := func(sh *mpc.KeyShare) {
+		if d.witness != nil {
+			d.witness(sh)
+		}
+	}
 	cfgs := map[mpc.PartyID]*signer.Config{}
 	var order []mpc.PartyID
 	for _, k := range s.signerKeys {
@@ -48,12 +62,35 @@ func (d *inProcess) installMPC(s *Scenario, seed uint64) (map[mpc.KeyID][]byte, 
 			if cfg == nil {
 				cfg = &signer.Config{ID: sh.Party, Shares: map[mpc.KeyID]*mpc.KeyShare{}, PublicKeys: pubs, Engine: engine,
 					Requesters: []env.NodeID{driverNode}, RoundTimeout: s.MPC.RoundTimeout, AttemptsMax: s.MPC.AttemptsMax,
-					Bug: signer.Bug(s.MPC.Bug)}
+					Bug: signer.Bug(s.MPC.Bug), ShareWitness: witness, RoundTimeouts: map[mpc.KeyID]time.Duration{}}
+				for k, d := range s.MPC.RoundTimeouts { // determinism: allowed (copied into a map)
+					cfg.RoundTimeouts[mpc.KeyID(k)] = d
+				}
+				// Parties without a pool slot (the EdDSA-only ones) refuse
+				// ECDSA ceremonies.
+				cfg.PreParams, _ = pool.For(sh.Party)
 				cfgs[sh.Party] = cfg
 				order = append(order, sh.Party)
 			}
 			cfg.Committees = append(cfg.Committees, c)
 			cfg.Shares[k] = sh
+		}
+	}
+	if cs := d.custody; cs != nil {
+		// Custody signers: they serve the wallet nodes, re-check every
+		// transaction (Guard), and the cold ones are air-gapped.
+		var wallets []env.NodeID
+		for _, n := range d.topo.ByRole(topology.RoleWallet) {
+			wallets = append(wallets, n.ID)
+		}
+		g := cs.guard(pubs)
+		for _, p := range order {
+			cfg := cfgs[p]
+			cfg.Requesters = append(append([]env.NodeID(nil), wallets...), driverNode)
+			cfg.Guard = g
+			if strings.HasPrefix(string(p), "signer-cold-") {
+				cfg.Relay = courierNode
+			}
 		}
 	}
 	for _, p := range order {
@@ -79,6 +116,9 @@ func (d *inProcess) installMPC(s *Scenario, seed uint64) (map[mpc.KeyID][]byte, 
 			genesis = append(genesis, chain.Allocation{Address: addr, Amount: chainGenesis})
 		}
 		genesis = append(genesis, chain.Allocation{Address: chain.MustExternalKey(seed, "user-1", flavour).Address, Amount: chainGenesis})
+		if d.custody != nil && flavour == chain.Secp256k1 {
+			genesis = d.custody.genesis(seed, flavour, pubs)
+		}
 		cfg := chain.Config{ID: cn.ID, Flavour: flavour, Genesis: genesis}
 		if err := cfg.Validate(); err != nil {
 			return nil, nil, err

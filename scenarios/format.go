@@ -56,13 +56,18 @@ type TopologySpec struct {
 	Signers map[string][]int `yaml:"signers"`
 	// Chain adds the simulated blockchain node(s): secp256k1, ed25519.
 	Chain []string `yaml:"chain"`
+	// Wallets places withdrawal-pipeline nodes, a count per region.
+	Wallets []int `yaml:"wallets"`
 }
 
 // MPCSpec chooses the signing engine and its timing.
 type MPCSpec struct {
 	Engine       string        `yaml:"engine"` // tss (default) or ideal
 	RoundTimeout time.Duration `yaml:"round_timeout"`
-	AttemptsMax  int           `yaml:"attempts_max"`
+	// RoundTimeouts overrides round_timeout per key (per wallet): the
+	// cold key's rounds travel by courier.
+	RoundTimeouts map[string]time.Duration `yaml:"round_timeouts"`
+	AttemptsMax   int                      `yaml:"attempts_max"`
 	// Bug plants a known signer bug, to prove the checkers catch it.
 	Bug string `yaml:"bug"`
 }
@@ -111,7 +116,13 @@ type GenerateSpec struct {
 	Kinds     []string       `yaml:"kinds"`
 	Weights   map[string]int `yaml:"weights"`
 	MaxDown   int            `yaml:"max_down"`
+	// Spare lists node-id prefixes never faulted (e.g. signer-cold: the
+	// air-gapped signers sit in vaults).
+	Spare []string `yaml:"spare"`
 }
+
+// chainRegion is where the simulated chains run: not a custody region.
+const chainRegion topology.Region = "world"
 
 // Scenario is a decoded, validated scenario with its provenance.
 type Scenario struct {
@@ -274,7 +285,20 @@ func (s *Scenario) validate() error {
 		if _, dup := s.Topology.Find(id); dup {
 			return fmt.Errorf("topology.chain: %s twice", fl)
 		}
-		s.Topology.Nodes = append(s.Topology.Nodes, topology.Node{ID: id, Region: s.Topology.Regions[0], Role: topology.RoleChain})
+		// The chain is the outside world: it sits in no custody region,
+		// so losing a region does not stop the blockchain.
+		s.Topology.Nodes = append(s.Topology.Nodes, topology.Node{ID: id, Region: chainRegion, Role: topology.RoleChain})
+	}
+	if w := f.Topology.Wallets; len(w) > 0 {
+		if len(w) != len(s.Topology.Regions) {
+			return fmt.Errorf("topology.wallets: %v: one count per region (%d regions)", w, len(s.Topology.Regions))
+		}
+		for _, x := range w {
+			if x < 0 || x > 8 {
+				return fmt.Errorf("topology.wallets: %v: counts must be 0..8", w)
+			}
+		}
+		s.Topology = s.Topology.AddWallets(w)
 	}
 	switch f.MPC.Engine {
 	case "":
@@ -288,6 +312,14 @@ func (s *Scenario) validate() error {
 	}
 	if f.MPC.RoundTimeout < 0 || f.MPC.AttemptsMax < 0 {
 		return errors.New("mpc: round_timeout and attempts_max must not be negative")
+	}
+	for _, k := range sortedKeys(f.MPC.RoundTimeouts) {
+		if _, ok := f.Topology.Signers[k]; !ok {
+			return fmt.Errorf("mpc.round_timeouts: key %q has no signers in the topology", k)
+		}
+		if f.MPC.RoundTimeouts[k] <= 0 {
+			return fmt.Errorf("mpc.round_timeouts: %s must be positive", k)
+		}
 	}
 	if pr := f.Ledger.PreferredRegion; pr != "" && pr != "none" && !s.Topology.HasRegion(topology.Region(pr)) {
 		return fmt.Errorf("ledger.preferred_region %q is not a region of the topology", pr)
@@ -369,7 +401,7 @@ func (s *Scenario) genSpec() (faults.GenSpec, error) {
 	g := s.Faults.Generate
 	spec := faults.GenSpec{
 		Duration: s.Duration, Quiet: g.Quiet, MeanGap: g.MeanGap,
-		WindowMin: g.WindowMin, WindowMax: g.WindowMax, MaxDown: g.MaxDown,
+		WindowMin: g.WindowMin, WindowMax: g.WindowMax, MaxDown: g.MaxDown, Spare: g.Spare,
 	}
 	if spec.MeanGap <= 0 || spec.WindowMin <= 0 || spec.WindowMax < spec.WindowMin {
 		return spec, errors.New("mean_gap, window_min and window_max must be positive with window_min <= window_max")

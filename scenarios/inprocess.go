@@ -9,6 +9,7 @@ import (
 	"vaultdrill/system/chain"
 	"vaultdrill/system/env"
 	"vaultdrill/system/ledger"
+	"vaultdrill/system/mpc"
 	"vaultdrill/system/signer"
 	"vaultdrill/system/topology"
 )
@@ -23,6 +24,10 @@ type inProcess struct {
 	// downBy records which nodes a region outage took down, so region-up
 	// restarts those and not nodes that crashed for another reason.
 	downBy map[topology.Region][]env.NodeID
+	// witness receives the shares key ceremonies make inside signers.
+	witness func(*mpc.KeyShare)
+	// custody is the custody workload's setup, when the run has one.
+	custody *custodySetup
 }
 
 var _ faults.Target = (*inProcess)(nil)
@@ -224,6 +229,17 @@ func (d *inProcess) ChainReorg(depth int) error {
 	}
 	for _, c := range chains {
 		d.world.Inject(finalSender, c.ID, chain.EncodeControl(chain.Control{Op: "reorg", Depth: depth}))
+	}
+	return nil
+}
+
+func (d *inProcess) ChainFeeSpike(mult int) error {
+	chains := d.topo.ByRole(topology.RoleChain)
+	if len(chains) == 0 {
+		return fmt.Errorf("in-process: this run has no chain")
+	}
+	for _, c := range chains {
+		d.world.Inject(finalSender, c.ID, chain.EncodeControl(chain.Control{Op: chain.ControlFeeSpike, Multiplier: int64(mult)}))
 	}
 	return nil
 }

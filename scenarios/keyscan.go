@@ -53,6 +53,32 @@ func newKeyScanner(r *run, shares []*mpc.KeyShare) *keyScanner {
 	return ks
 }
 
+// addShare learns a share a key ceremony made during the run: from then on
+// it is searched for like the test-data shares.
+func (ks *keyScanner) addShare(sh *mpc.KeyShare) {
+	for _, s := range ks.shares {
+		if s.Key == sh.Key && s.Party == sh.Party && bytes.Equal(s.PublicKey, sh.PublicKey) {
+			return
+		}
+	}
+	fresh := true
+	for _, s := range ks.shares {
+		fresh = fresh && s.Key != sh.Key
+	}
+	ks.shares = append(ks.shares, sh)
+	if fresh {
+		ks.r.worldObs("", "world.committee", "key", string(sh.Key), "k", strconv.Itoa(sh.K), "n", strconv.Itoa(sh.N()), "parties", joinIDs(sh.Parties))
+	}
+}
+
+func joinIDs(ps []mpc.PartyID) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = string(p)
+	}
+	return strings.Join(parts, ",")
+}
+
 func (ks *keyScanner) find(b []byte) []*mpc.KeyShare {
 	var out []*mpc.KeyShare
 	for _, s := range ks.shares {

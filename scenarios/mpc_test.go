@@ -1,6 +1,10 @@
 package scenarios
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -205,5 +209,177 @@ func TestOtherCommittees(t *testing.T) {
 		if out.Report.Verdict != checkers.Valid || st.Signed == 0 || st.ChainTxs != st.Signed {
 			t.Fatalf("%s: %s, %+v\n%+v", c.key, out.Report.Verdict, st, out.Report.Expectations)
 		}
+	}
+}
+
+// Every HSM fault of the catalog, and a PIN brute force, at the hot
+// signers: each fails closed (the party aborts, the coordinator signs with
+// others), a locked-out signer is restored by the security officer, and a
+// tampered HSM's party never signs again while the other two carry on.
+func TestHSMFaultsFailClosed(t *testing.T) {
+	plan := "+1m hsm signer-hot-1 removed-mid-op\n+2m hsm signer-hot-2 slow 2s\n+3m hsm signer-hot-2 restore\n" +
+		"+3m30s hsm signer-hot-3 pin-bruteforce 20\n+3m31s crash signer-hot-3\n+3m40s restart signer-hot-3\n" +
+		"+5m hsm signer-hot-3 pin-reset\n+5m30s hsm signer-hot-2 unavailable\n+6m hsm signer-hot-2 restore\n+6m30s hsm signer-hot-1 tamper"
+	out := runOwnFaults(t, 8, plan)
+	if out.Report.Verdict != checkers.Valid {
+		t.Fatalf("verdict %s: %+v", out.Report.Verdict, out.Report.Expectations)
+	}
+	tamper := 6*time.Minute + 30*time.Second
+	var removed, locked, lockedAborts, reset, signedAfterTamper, tamperedSigned, slowAborts int
+	for _, o := range out.Observations {
+		switch {
+		case o.Kind == "hsm.op" && o.Fields["rv"] == "CKR_DEVICE_REMOVED":
+			removed++
+		case o.Kind == "hsm.locked":
+			locked++
+		case o.Kind == "signer.abort" && strings.Contains(o.Fields["reason"], "CKR_PIN_LOCKED"):
+			lockedAborts++
+		case o.Kind == "signer.abort" && strings.Contains(o.Fields["reason"], "timeout") && o.Time > int64(2*time.Minute) && o.Time < int64(3*time.Minute):
+			slowAborts++
+		case o.Kind == "signer.control" && o.Fields["control"] == "pin-reset" && o.Fields["result"] == "ok":
+			reset++
+		case o.Kind == "signer.signed" && o.Time > int64(tamper)+int64(time.Second):
+			signedAfterTamper++
+			if o.Node == "signer-hot-1" {
+				tamperedSigned++
+			}
+		}
+	}
+	t.Logf("removed %d, locked %d (aborts %d), reset %d, signed after tamper %d", removed, locked, lockedAborts, reset, signedAfterTamper)
+	switch {
+	case removed == 0:
+		t.Fatal("removed-mid-op never failed an operation")
+	case locked == 0 || lockedAborts == 0:
+		t.Fatalf("PIN brute force: %d lockouts, %d aborts on CKR_PIN_LOCKED", locked, lockedAborts)
+	case reset == 0:
+		t.Fatal("the SO's PIN reset did not succeed")
+	case tamperedSigned > 0:
+		t.Fatalf("the tampered signer signed %d times after zeroization", tamperedSigned)
+	case signedAfterTamper == 0:
+		t.Fatal("no signature after the tamper: two healthy signers of 2-of-3 must carry on")
+	}
+	pairs, err := history.Pair(out.History)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pairs {
+		if p.Invoke.Op == "sign" && p.Done.Kind != history.OK {
+			t.Errorf("sign at %v: %s %s: with at most one HSM out, every request must be signed", time.Duration(p.Invoke.Time), p.Done.Kind, p.Done.Error)
+		}
+	}
+}
+
+// runOwnFaults runs the hot committee's signing driver under exactly the
+// given plan: the mpc-resilience drill's threshold plan would cut signers
+// too, so these tests use a file without one.
+func runOwnFaults(t *testing.T, seed uint64, plan string, extra ...string) *Outcome {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "own-faults.yaml")
+	yaml := "schema: 1\nname: own-faults\nduration: 8m\ntopology:\n  regions: [primary, secondary, dr]\n  ledger: [0, 0, 0]\n" +
+		"  signers: {hot: [1, 1, 1]}\n  chain: [secp256k1]\nmpc: {engine: ideal, round_timeout: 2s}\n" +
+		"workload:\n  kind: signing-driver\n  params: {key: hot, interval: 15s, attempt_timeout: 45s, op_timeout: 2m}\n" +
+		"expect:\n  - kind: shares\n  - kind: sealed\n  - kind: mpcbind\n  - kind: quarantine\n  - kind: hsmunknown\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sets := append([]string(nil), extra...)
+	if plan != "" {
+		sets = append(sets, "faults.plan="+plan)
+	}
+	s, err := Load(file, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(s, Options{Seed: seed, Commit: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A signer crashed in the middle of a signing round: the same seed is run
+// once to find when a session is under way at signer-hot-2, then again with
+// the crash one millisecond into that session (the schedule is identical
+// up to the crash). The attempt is abandoned, a retry with another subset
+// signs, nothing is signed twice for the client, and the restarted signer
+// takes part again later.
+func TestSignerCrashMidRound(t *testing.T) {
+	const seed = 4
+	dry := runOwnFaults(t, seed, "")
+	var at int64
+	var session string
+	for _, o := range dry.Observations {
+		if o.Kind == "signer.begin" && o.Node == "signer-hot-2" && o.Time > int64(time.Minute) {
+			at, session = o.Time, o.Fields["session"]
+			break
+		}
+	}
+	if session == "" {
+		t.Fatal("signer-hot-2 never joined a session after 1m")
+	}
+	crash := time.Duration(at) + time.Millisecond
+	plan := fmt.Sprintf("+%v crash signer-hot-2\n+%v restart signer-hot-2", crash, crash+30*time.Second)
+	out := runOwnFaults(t, seed, plan)
+	if out.Report.Verdict != checkers.Valid {
+		t.Fatalf("verdict %s: %+v", out.Report.Verdict, out.Report.Expectations)
+	}
+	// "hot/SESSION/ATTEMPT[parties]": the request's attempts share "hot/SESSION/"
+	head := session[:strings.Index(session, "[")]
+	prefix := head[:strings.LastIndex(head, "/")+1]
+	began, finished, retried, laterSigned := false, false, false, false
+	for _, o := range out.Observations {
+		switch {
+		case o.Kind == "signer.begin" && o.Node == "signer-hot-2" && o.Fields["session"] == session:
+			began = true
+		case o.Kind == "signer.signed" && o.Node == "signer-hot-2" && o.Fields["session"] == session:
+			finished = true
+		case o.Kind == "signer.signature" && strings.HasPrefix(o.Fields["session"], prefix) && o.Fields["attempts"] != "1":
+			retried = true // the coordinator retried with another subset
+		case o.Kind == "signer.signed" && o.Node == "signer-hot-2" && o.Time > int64(crash+30*time.Second):
+			laterSigned = true
+		}
+	}
+	if !began || finished {
+		t.Fatalf("the crash did not land inside the session (began %v, finished %v)", began, finished)
+	}
+	pairs, _ := history.Pair(out.History)
+	for _, p := range pairs {
+		if p.Invoke.Op == "sign" && p.Invoke.Time <= int64(crash) && p.Done.Time >= int64(crash) && p.Done.Kind == history.OK {
+			retried = true // or the client, when the crashed signer coordinated
+		}
+	}
+	if !retried {
+		t.Fatal("the request in flight at the crash was never signed")
+	}
+	if !laterSigned {
+		t.Fatal("the restarted signer never signed again")
+	}
+	for _, p := range pairs {
+		if p.Invoke.Op == "sign" && p.Done.Kind != history.OK {
+			t.Errorf("sign at %v: %s %s", time.Duration(p.Invoke.Time), p.Done.Kind, p.Done.Error)
+		}
+	}
+}
+
+// Round timeouts are per key: the same silent party costs an attempt 9
+// rounds of the key's own bound (ECDSA signing has 9 rounds).
+func TestRoundTimeoutPerKey(t *testing.T) {
+	firstTimeout := func(sets ...string) time.Duration {
+		out := runOwnFaults(t, 2, "+1m mpc-withhold signer-hot-1\n+7m mpc-clear", sets...)
+		begun := map[string]int64{}
+		for _, o := range out.Observations {
+			switch {
+			case o.Kind == "signer.begin" && o.Node == o.Fields["coordinator"]:
+				begun[o.Fields["session"]] = o.Time
+			case o.Kind == "signer.abort" && o.Fields["reason"] == "timeout" && o.Time > int64(time.Minute):
+				return time.Duration(o.Time - begun[o.Fields["session"]])
+			}
+		}
+		t.Fatalf("%v: no attempt timed out", sets)
+		return 0
+	}
+	def, slow := firstTimeout(), firstTimeout("mpc.round_timeouts={hot: 10s}")
+	if def > 19*time.Second || slow < 89*time.Second || slow > 91*time.Second {
+		t.Fatalf("attempt timeouts: default %v (want 9 x 2s), hot at 10s per round %v (want 9 x 10s)", def, slow)
 	}
 }

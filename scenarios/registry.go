@@ -53,6 +53,10 @@ type Expectation interface {
 }
 
 var workloadKinds = map[string]WorkloadKind{
+	"custody": {
+		Doc: "users depositing on chain and withdrawing through the pipeline, approvers, wallet nodes, the courier (params: users, approvers, deposit_every, withdraw_every, staff_every, amount_max, courier_hop, confirmations, sweep_window, sweep_settle, velocity_limit, velocity_window, attempt_timeout, op_timeout, quiet, hot_genesis, cold_genesis, deposit_max, user_genesis, sanctioned_every, sanctions_update, screening_outage_at, screening_outage_for, bug, attack)",
+		New: newCustodyWorkload,
+	},
 	"ledger-clients": {
 		Doc: "closed-loop bank clients: deposits, withdrawals and balance reads over a set of accounts, with idempotent retries and time-outs",
 		New: newLedgerClients,
@@ -75,6 +79,7 @@ var expectKinds = map[string]ExpectKind{
 	"sealed":        {Doc: "INV-SEALED: key shares at rest are HSM-sealed; exports fail", New: simpleExpect("sealed", checkers.Sealed)},
 	"mpcbind":       {Doc: "INV-MPCBIND: replayed, spoofed and tampered MPC messages are rejected, sender named", New: simpleExpect("mpcbind", checkers.MPCBind)},
 	"quarantine":    {Doc: "INV-QUARANTINE: quarantine only on attributable blame; repeat offenders quarantined", New: simpleExpect("quarantine", checkers.Quarantine)},
+	"ceremony":      {Doc: "INV-CEREMONY: a key ceremony over the network completes within bound, every member holds the client's key, and it signs on chain (params: key, bound)", New: newCeremonyExpect},
 	"hsmunknown":    {Doc: "INV-HSMUNKNOWN: CKR_GENERAL_ERROR is reconciled, never blindly retried", New: simpleExpect("hsmunknown", checkers.HSMUnknown)},
 	"liveness":      {Doc: "LIVENESS: after the last named fault (default heal-all), writes complete within bound (params: after, bound)", New: newLivenessExpect},
 }
@@ -205,4 +210,18 @@ func newSignLiveExpect(file string, p *yaml.Node) (Expectation, error) {
 	}
 	return funcExpect{name: fmt.Sprintf("%s signed within %v with k reachable", tp.Key, tp.Bound),
 		fn: func(in checkers.Input) checkers.Result { return checkers.SignLiveness(in, tp.Key, tp.Bound) }}, nil
+}
+
+func newCeremonyExpect(file string, p *yaml.Node) (Expectation, error) {
+	tp := thresholdParams{Bound: 5 * time.Minute}
+	if p.Kind != 0 {
+		if err := decodeStrict(file, p, &tp); err != nil {
+			return nil, err
+		}
+	}
+	if tp.Key == "" || tp.Bound <= 0 {
+		return nil, fmt.Errorf("%s:%d: ceremony needs a key and a positive bound", file, p.Line)
+	}
+	return funcExpect{name: fmt.Sprintf("key ceremony %s within %v", tp.Key, tp.Bound),
+		fn: func(in checkers.Input) checkers.Result { return checkers.Ceremony(in, tp.Key, tp.Bound) }}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -54,11 +55,13 @@ type run struct {
 	// MPC runs: the committees' public keys and the leak scanner.
 	publicKeys map[mpc.KeyID][]byte
 	keys       *keyScanner
-	hist       []history.Event
-	obs        []history.Observation
-	procs      int
-	counts     map[string]int
-	tl         []reports.TimelineItem
+	// custody is the custody workload's setup (nil for other workloads).
+	custody *custodySetup
+	hist    []history.Event
+	obs     []history.Observation
+	procs   int
+	counts  map[string]int
+	tl      []reports.TimelineItem
 }
 
 func (r *run) newProcess() int {
@@ -116,6 +119,18 @@ func Run(s *Scenario, opt Options) (*Outcome, error) {
 	}
 	r := &run{s: s, topo: s.Topology, counts: map[string]int{}}
 	cfg := sim.Config{Seed: opt.Seed, Observe: r.observe, TraceContent: traceContent}
+	if len(s.signerKeys) > 0 && s.MPC.Engine == mpc.EngineTSS {
+		// tss-lib's signatures are not byte-reproducible (D10), and with
+		// them everything a signature flows into: results, transactions,
+		// txids, block hashes, courier bags. The trace then proves the
+		// schedule (type, ends, time of every message), not the bytes.
+		cfg.TraceContent = func(p []byte) []byte {
+			if len(p) < 2 {
+				return p
+			}
+			return p[:2]
+		}
+	}
 	if s.Network != (NetworkSpec{}) {
 		cfg.Latency = sim.Latency{SameRegion: s.Network.SameRegion, CrossRegion: s.Network.CrossRegion, JitterMax: s.Network.Jitter}
 	}
@@ -127,6 +142,8 @@ func Run(s *Scenario, opt Options) (*Outcome, error) {
 	if err := r.deploy.install(s); err != nil {
 		return nil, err
 	}
+	r.custody = s.custodyOf(opt.Seed)
+	r.deploy.custody = r.custody
 	pubs, shares, err := r.deploy.installMPC(s, opt.Seed)
 	if err != nil {
 		return nil, err
@@ -134,7 +151,12 @@ func Run(s *Scenario, opt Options) (*Outcome, error) {
 	r.publicKeys = pubs
 	if len(shares) > 0 {
 		r.keys = newKeyScanner(r, shares)
-		r.world.Network().SetTap(r.keys.wire)
+		r.deploy.witness = r.keys.addShare
+		ks := r.keys
+		r.world.Network().SetTap(func(from, to env.NodeID, payload []byte) {
+			ks.wire(from, to, payload)
+			r.tapCustody(from, to, payload)
+		})
 		r.keys.schedule(s.Duration)
 		r.deploy.attacks = newMPCAttacks(r)
 	}
@@ -190,6 +212,9 @@ func (r *run) finish(advance func(time.Duration) bool) {
 	if lc != nil {
 		drain = lc.p.OpTimeout + time.Second
 	}
+	if d, ok := wl.(interface{ Drain() time.Duration }); ok {
+		drain = d.Drain()
+	}
 	if !advance(r.world.Now() + drain) {
 		return
 	}
@@ -205,8 +230,13 @@ func (r *run) finish(advance func(time.Duration) bool) {
 			return
 		}
 		if r.finalReadsDone(len(accts)) {
-			return
+			break
 		}
+	}
+	if r.custody != nil {
+		// the world's last look at the chain, for INV-CONSERVE
+		r.world.Inject(finalSender, samplerNode, []byte("final"))
+		advance(r.world.Now() + time.Second)
 	}
 }
 
@@ -321,7 +351,19 @@ func (r *run) report(opt Options, plan faults.Plan, interrupted bool) *reports.R
 		for i, k := range s.signerKeys {
 			keys[i] = string(k)
 		}
+		// keys made by ceremonies during the run, after the configured ones
+		var made []string
+		for k := range r.publicKeys { // determinism: allowed (sorted below)
+			if !slices.Contains(keys, string(k)) {
+				made = append(made, string(k))
+			}
+		}
+		sort.Strings(made)
+		keys = append(keys, made...)
 		rep.Signing = signingStats(s.MPC.Engine, keys, r.hist, r.obs)
+	}
+	if r.custody != nil {
+		rep.Custody = custodyStats(r.hist, r.obs)
 	}
 	rep.Ops = opStats(r.hist)
 	net := r.world.Network()

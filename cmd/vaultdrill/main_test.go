@@ -334,3 +334,41 @@ func TestMPCResilience(t *testing.T) {
 		t.Fatalf("every signature must be verified on chain: %+v", rep.Signing)
 	}
 }
+
+// custodyCI is withdrawal-chaos at CI length (scenarios/custody_test.go
+// uses the same overrides).
+var custodyCI = []string{
+	"--set", "duration=2h", "--set", "workload.params.courier_hop=1m", "--set", "workload.params.sweep_window=30m",
+	"--set", "workload.params.sweep_settle=5m", "--set", "workload.params.quiet=30m", "--set", "workload.params.attempt_timeout=10m",
+	"--set", "faults.generate.quiet=30m", "--set", "faults.generate.mean_gap=5m", "--set", "expect.10.params.bound=25m",
+}
+
+// withdrawal-chaos: 300 CI-length seeds with the ideal engine, two with
+// tss-lib, and a tss report byte-identical across processes.
+func TestWithdrawalChaos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seed sweep: skipped with -short")
+	}
+	dir := t.TempDir()
+	args := append([]string{"sweep", "withdrawal-chaos", "--quiet", "--count", "300", "--workers", "2", "--set", "mpc.engine=ideal", "--out", filepath.Join(dir, "ideal")}, custodyCI...)
+	if r := cli(t, dir, nil, args...); r.code != 0 {
+		t.Fatalf("ideal sweep: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	args = append([]string{"sweep", "withdrawal-chaos", "--quiet", "--count", "2", "--workers", "2", "--out", filepath.Join(dir, "tss")}, custodyCI...)
+	if r := cli(t, dir, nil, args...); r.code != 0 {
+		t.Fatalf("tss sweep: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var reps [][]byte
+	for _, name := range []string{"a", "b"} {
+		out := filepath.Join(dir, name)
+		args := append([]string{"run", "withdrawal-chaos", "--seed", "4", "--quiet", "--out", out}, custodyCI...)
+		if r := cli(t, dir, nil, args...); r.code != 0 {
+			t.Fatalf("tss run: exit %d\n%s", r.code, r.stdout)
+		}
+		b, _ := os.ReadFile(filepath.Join(out, "report.json"))
+		reps = append(reps, b)
+	}
+	if !bytes.Equal(reps[0], reps[1]) {
+		t.Fatal("withdrawal-chaos seed 4 (tss): report.json differs between two processes")
+	}
+}

@@ -136,11 +136,13 @@ func printVerdict(w io.Writer, r *reports.Report, dir string, wall time.Duration
 
 func progressPrinter(w io.Writer, name string, start time.Time) func(done, total time.Duration) {
 	last := time.Time{}
+	reached := false // the end of the scenario was shown once
 	return func(done, total time.Duration) {
 		now := time.Now()
-		if now.Sub(last) < 200*time.Millisecond && done < total {
-			return
+		if now.Sub(last) < 200*time.Millisecond && (done < total || reached) {
+			return // the drain and final reads after the end tick in small steps
 		}
+		reached = reached || done >= total
 		last = now
 		pct := 0.0
 		if total > 0 {
