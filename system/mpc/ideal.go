@@ -9,7 +9,6 @@ import (
 	"sort"
 
 	"github.com/btcsuite/btcd/btcec/v2"
-	btcecdsa "github.com/btcsuite/btcd/btcec/v2/ecdsa"
 )
 
 // Ideal is an ideal signing functionality: a trusted party that holds each
@@ -199,20 +198,17 @@ func (e *Ideal) release(k *idealKey, id SessionID, digest []byte, approvals map[
 	if len(bad) > 0 || valid < k.c.K {
 		return nil, bad
 	}
-	return k.sign(digest), nil
+	return k.sign(digest, id), nil
 }
 
-// sign produces the signature in the engines' common format.
-func (k *idealKey) sign(digest []byte) []byte {
+// sign produces the signature in the engines' common format. ECDSA
+// signatures differ per session, as the real protocol's do
+// (ideal_nonce.go). EdDSA signatures are RFC 8032's, the same for every
+// session over one digest: unlike tss-lib's EdDSA, whose nonce is fresh.
+func (k *idealKey) sign(digest []byte, id SessionID) []byte {
 	switch k.c.Algo {
 	case ECDSA:
-		// RFC 6979 nonces, low-S; the compact form's header is 27 + 4
-		// (compressed key) + the recovery id.
-		c, err := btcecdsa.SignCompact(k.ecdsa, digest, true)
-		if err != nil {
-			panic("mpc: ideal ECDSA signing failed: " + err.Error()) // only for a malformed key, which AddKey never makes
-		}
-		return append(append([]byte(nil), c[1:65]...), c[0]-31)
+		return signECDSASession(k.ecdsa, digest, id)
 	case EdDSA:
 		return ed25519.Sign(k.ed, digest)
 	}

@@ -147,3 +147,25 @@ func perRound(tr []Sent) []int {
 	}
 	return n
 }
+
+// A re-signature must differ, as tss-lib's does: a fresh nonce per session
+// attempt, yet the same bytes for the same session (determinism).
+func TestIdealECDSASignaturesDifferPerSession(t *testing.T) {
+	e := NewIdealDefault(7)
+	c, _ := DefaultCommittee(KeyHot)
+	pub, _ := e.PublicKey(KeyHot)
+	d := digestOf("same digest")
+	sigOf := func(session uint64, attempt uint32) []byte {
+		id := SessionID{Key: KeyHot, Session: session, Attempt: attempt, Parties: c.Parties[:c.K]}
+		sig := runSign(t, e, nil, id, c.Parties[:c.K], d, fmt.Sprintf("s%d/%d", session, attempt), LocalOptions{}).sig(t)
+		verifyAny(t, c.Algo, pub, d, sig)
+		return sig
+	}
+	a, b, again := sigOf(1, 0), sigOf(1, 1), sigOf(1, 0)
+	if string(a) == string(b) {
+		t.Fatal("two attempts over one digest gave the same ECDSA signature: re-signing is not exercised")
+	}
+	if string(a) != string(again) {
+		t.Fatal("the same session gave two signatures: the ideal engine is not deterministic")
+	}
+}

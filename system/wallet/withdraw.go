@@ -230,9 +230,14 @@ func (n *Node) broadcast(e env.Env, w *withdrawal) {
 			n.record(e, "withdrawal.fee_bump", w.req.ID, "apply", "", "fee="+strconv.FormatInt(w.tx.Fee, 10)+" after "+r.Reason)
 			n.signWithdrawal(e, w)
 		case r.Reason == chain.ErrBadNonce.Error():
-			// an earlier nonce is not in yet (its withdrawal is still in
-			// flight elsewhere): wait for it
-			e.After(n.cfg.PollEvery, "wd/broadcast/"+w.req.ID)
+			// Either an earlier nonce is not in yet (its withdrawal is
+			// still in flight elsewhere), or this nonce is already used:
+			// by a copy this withdrawal signed before (a retry re-signs,
+			// and a fresh MPC signature is a new txid) or by a fee bump.
+			// Only the chain can say which: poll asks it what holds the
+			// nonce, settles if that is mined, and otherwise sends this
+			// copy again.
+			e.After(n.cfg.PollEvery, "wd/poll/"+w.req.ID)
 		default:
 			n.setState(e, w, "signed", "rebroadcast: "+r.Reason)
 			e.After(n.cfg.PollEvery, "wd/broadcast/"+w.req.ID)
