@@ -43,7 +43,7 @@ func ExampleParsePlan_error() {
 	_, err := faults.ParsePlan("+1m crash ledger-1\n\n+2m crush ledger-1\n")
 	fmt.Println(err)
 	// Output:
-	// line 3: unknown kind "crush" (known: chain-fee-spike, chain-reorg, clock-jump, crash, disk-torn, heal, heal-all, hsm, links, mpc-clear, mpc-replay, mpc-spoof, mpc-tamper, mpc-withhold, partition, partition-oneway, pause, region-down, region-up, restart, resume, skew)
+	// line 3: unknown kind "crush" (known: audit-outage, audit-restore, chain-fee-spike, chain-reorg, clock-jump, crash, disk-torn, heal, heal-all, hsm, links, mpc-clear, mpc-replay, mpc-spoof, mpc-tamper, mpc-withhold, partition, partition-oneway, pause, region-down, region-up, restart, resume, skew)
 }
 
 func ExampleGenerate() {

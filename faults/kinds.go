@@ -54,6 +54,11 @@ const (
 	// ChainFeeSpike multiplies the chain's minimum fee by Count (1 ends
 	// the spike): transactions under it stay pending until bumped.
 	ChainFeeSpike Kind = "chain-fee-spike"
+	// AuditOutage cuts each node off its audit sink (INV-AUDIT: with no
+	// sink that can record, custody operations halt); AuditRestore
+	// reconnects it.
+	AuditOutage  Kind = "audit-outage"
+	AuditRestore Kind = "audit-restore"
 )
 
 // shape says which Action fields a kind uses; the text form and Validate
@@ -89,6 +94,8 @@ type KindInfo struct {
 
 // catalog lists every kind, sorted by name.
 var catalog = []KindInfo{
+	{Kind: AuditOutage, Args: "NODES", Summary: "cut the nodes (wallet nodes) off their audit sink: they take no custody step until it is back", shape: shapeNodes},
+	{Kind: AuditRestore, Args: "NODES", Summary: "reconnect the nodes' audit sink", shape: shapeNodes},
 	{Kind: ChainFeeSpike, Args: "MULTIPLIER", Summary: "multiply the chain's minimum fee (1 ends the spike); cheaper transactions wait until bumped", shape: shapeCount},
 	{Kind: ChainReorg, Args: "DEPTH", Summary: "undo the chain's last DEPTH blocks; their transactions return to the mempool", shape: shapeCount},
 	{Kind: ClockJump, Start: true, Undo: Skew, Args: "NODES DURATION", Summary: "add DURATION (may be negative) to the nodes' clock offset", shape: shapeNodesDur},

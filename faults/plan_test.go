@@ -95,7 +95,7 @@ func TestCatalog(t *testing.T) {
 	if !sort.StringsAreSorted(names) {
 		t.Fatalf("KindNames not sorted: %v", names)
 	}
-	if len(names) != 22 {
+	if len(names) != 24 {
 		t.Fatalf("KindNames has %d kinds: %v", len(names), names)
 	}
 	for _, ki := range Catalog() {

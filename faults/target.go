@@ -39,6 +39,8 @@ type Target interface {
 	ChainReorg(depth int) error
 	// ChainFeeSpike sets the chain's minimum-fee multiplier (1 ends it).
 	ChainFeeSpike(multiplier int) error
+	// AuditSink cuts n off its audit sink (up false) or reconnects it.
+	AuditSink(n env.NodeID, up bool) error
 }
 
 // Apply performs one action on t. Per-node kinds call the method once per
@@ -96,6 +98,8 @@ func Apply(t Target, a Action) error {
 		err = t.ChainReorg(a.Count)
 	case ChainFeeSpike:
 		err = t.ChainFeeSpike(a.Count)
+	case AuditOutage, AuditRestore:
+		perNode(func(n env.NodeID) error { return t.AuditSink(n, a.Kind == AuditRestore) })
 	default:
 		return fmt.Errorf("faults: apply %s: unknown kind %q", a, a.Kind)
 	}

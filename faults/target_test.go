@@ -49,6 +49,10 @@ func (r *recorder) ClockJump(n env.NodeID, d time.Duration) error {
 func (r *recorder) SetLinks(l Link) error       { return r.rec("SetLinks(%s)", l) }
 func (r *recorder) DiskTorn(n env.NodeID) error { return r.rec("DiskTorn(%s)", n) }
 func (r *recorder) HealAll() error              { return r.rec("HealAll()") }
+func (r *recorder) AuditSink(n env.NodeID, up bool) error {
+	return r.rec("AuditSink(%s, %v)", n, up)
+}
+
 func (r *recorder) HSMFault(n env.NodeID, f string) error {
 	return r.rec("HSMFault(%s, %s)", n, f)
 }
@@ -82,6 +86,8 @@ func TestApply(t *testing.T) {
 		{"+1s disk-torn ledger-5", []string{"DiskTorn(ledger-5)"}},
 		{"+1s heal-all", []string{"HealAll()"}},
 		{"+1s hsm ledger-1,ledger-2 device-error 2", []string{"HSMFault(ledger-1, device-error 2)", "HSMFault(ledger-2, device-error 2)"}},
+		{"+1s audit-outage wallet-1,wallet-2", []string{"AuditSink(wallet-1, false)", "AuditSink(wallet-2, false)"}},
+		{"+1s audit-restore wallet-2", []string{"AuditSink(wallet-2, true)"}},
 		{"+1s mpc-tamper ledger-3", []string{"MPCAttack(mpc-tamper, [ledger-3])"}},
 		{"+1s mpc-withhold ledger-3", []string{"MPCAttack(mpc-withhold, [ledger-3])"}},
 		{"+1s mpc-replay ledger-1,ledger-2", []string{"MPCAttack(mpc-replay, [ledger-1 ledger-2])"}},

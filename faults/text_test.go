@@ -52,6 +52,8 @@ var everyKind = []struct {
 	{"+13m0s mpc-clear", Action{At: 13 * time.Minute, Kind: MPCClear}},
 	{"+14m0s chain-reorg 3", Action{At: 14 * time.Minute, Kind: ChainReorg, Count: 3}},
 	{"+15m0s chain-fee-spike 20", Action{At: 15 * time.Minute, Kind: ChainFeeSpike, Count: 20}},
+	{"+16m0s audit-outage ledger-1,ledger-2", Action{At: 16 * time.Minute, Kind: AuditOutage, Nodes: ids("ledger-1", "ledger-2")}},
+	{"+17m0s audit-restore ledger-2", Action{At: 17 * time.Minute, Kind: AuditRestore, Nodes: ids("ledger-2")}},
 }
 
 func TestEveryKindHasARoundTripCase(t *testing.T) {

@@ -205,3 +205,41 @@ func TestSweeperFollowsLeader(t *testing.T) {
 		t.Fatalf("refills %v: more than one in flight", refills)
 	}
 }
+
+// All audit sinks blocked (attack 9, INV-AUDIT): no custody step is taken
+// while no decision can be recorded, the halt is reported, and once the
+// sinks are back the pipeline resumes and every withdrawal completes.
+func TestAuditOutageHaltsCustody(t *testing.T) {
+	const from, until = 40 * time.Minute, 55 * time.Minute
+	plan := fmt.Sprintf("faults.plan=+%v audit-outage wallet-1,wallet-2,wallet-3\n+%v audit-restore wallet-1,wallet-2,wallet-3", from, until)
+	out := runCustody(t, 4, "faults.generate.mean_gap=100h", plan)
+	if out.Report.Verdict != checkers.Valid {
+		t.Fatalf("verdict %s: %+v", out.Report.Verdict, out.Report.Expectations)
+	}
+	// Allow a step that was already under way (a ledger answer in flight)
+	// a moment to land.
+	inside := func(at int64) bool { return at > int64(from+time.Second) && at < int64(until) }
+	var halts, stepsInside, sinkFacts, after int
+	for _, o := range out.Observations {
+		switch {
+		case o.Kind == "audit.halt":
+			halts++
+		case o.Kind == "world.audit_sinks":
+			sinkFacts++
+		case (o.Kind == "wallet.state" || o.Kind == "wallet.sweep") && inside(o.Time) && o.Fields["state"] != "signed":
+			// (a signature arriving from a committee asked before the
+			// outage is no decision of the wallet's; broadcasting it is)
+			stepsInside++
+			t.Errorf("custody step during the audit outage: %s %v at %v", o.Kind, o.Fields, time.Duration(o.Time))
+		case o.Kind == "wallet.state" && o.Fields["state"] == "settled" && o.Time > int64(until):
+			after++
+		}
+	}
+	if halts == 0 || sinkFacts != 2 {
+		t.Fatalf("halts reported %d, world.audit_sinks facts %d (want down and up)", halts, sinkFacts)
+	}
+	if after == 0 {
+		t.Fatal("no withdrawal settled after the sinks came back")
+	}
+	t.Logf("halts %d, settled after restore %d", halts, after)
+}

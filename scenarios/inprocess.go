@@ -12,6 +12,7 @@ import (
 	"vaultdrill/system/mpc"
 	"vaultdrill/system/signer"
 	"vaultdrill/system/topology"
+	"vaultdrill/system/wallet"
 )
 
 // inProcess is the deployment on the simulator: the custody nodes run in
@@ -28,6 +29,10 @@ type inProcess struct {
 	witness func(*mpc.KeyShare)
 	// custody is the custody workload's setup, when the run has one.
 	custody *custodySetup
+	// auditDown: wallet nodes cut off their audit sink; worldObs reports
+	// world facts (nil in unit tests of the target).
+	auditDown map[env.NodeID]bool
+	worldObs  func(node env.NodeID, kind string, kv ...string)
 }
 
 var _ faults.Target = (*inProcess)(nil)
@@ -212,6 +217,39 @@ func (d *inProcess) HSMFault(n env.NodeID, fault string) error {
 		return fmt.Errorf("in-process: %s has no HSM (not a signer)", n)
 	}
 	d.world.Inject(finalSender, n, env.Encode(signer.MsgControl, []byte(fault)))
+	return nil
+}
+
+// AuditSink cuts a wallet node off its audit sink, or reconnects it (a
+// control message the node obeys from the harness only). When every
+// wallet node is cut off, no custody decision can be recorded anywhere:
+// the world reports "world.audit_sinks" up=0, and up=1 when one is back.
+func (d *inProcess) AuditSink(n env.NodeID, up bool) error {
+	if err := d.check(n); err != nil {
+		return err
+	}
+	if node, _ := d.topo.Find(n); node.Role != topology.RoleWallet {
+		return fmt.Errorf("in-process: %s has no audit sink (not a wallet node)", n)
+	}
+	text := wallet.ControlAuditDown
+	if up {
+		text = wallet.ControlAuditUp
+	}
+	d.world.Inject(finalSender, n, env.Encode(wallet.MsgControl, []byte(text)))
+	if d.auditDown == nil {
+		d.auditDown = map[env.NodeID]bool{}
+	}
+	wallets := d.topo.ByRole(topology.RoleWallet)
+	wasAll := len(d.auditDown) == len(wallets)
+	if up {
+		delete(d.auditDown, n)
+	} else {
+		d.auditDown[n] = true
+	}
+	all := len(d.auditDown) == len(wallets)
+	if d.worldObs != nil && all != wasAll {
+		d.worldObs("", "world.audit_sinks", "up", map[bool]string{true: "0", false: "1"}[all])
+	}
 	return nil
 }
 

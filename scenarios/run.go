@@ -138,7 +138,7 @@ func Run(s *Scenario, opt Options) (*Outcome, error) {
 		cfg.Trace = opt.Trace
 	}
 	r.world = sim.New(cfg)
-	r.deploy = &inProcess{world: r.world, topo: r.topo, downBy: map[topology.Region][]env.NodeID{}}
+	r.deploy = &inProcess{world: r.world, topo: r.topo, downBy: map[topology.Region][]env.NodeID{}, worldObs: r.worldObs}
 	if err := r.deploy.install(s); err != nil {
 		return nil, err
 	}

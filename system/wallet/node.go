@@ -24,6 +24,9 @@ const (
 	// ObsSweepTick: the sweeper of a window read hot and decided: window,
 	// hot, decision (none, sweep, refill).
 	ObsSweepTick = "wallet.sweep_tick"
+	// ObsAuditHalt: no audit sink can record, so this node takes no
+	// custody step until one can (reason).
+	ObsAuditHalt = "audit.halt"
 )
 
 // Node is one wallet node: it runs the withdrawal pipeline for the requests
@@ -46,6 +49,9 @@ type Node struct {
 	wds     map[string]*withdrawal
 	wdOrder []string // arrival order, for deterministic timers
 	audit   *auditLog
+	// auditDown: the harness cut this node off its audit sink (a fault);
+	// halted: a halt has been reported and no entry recorded since.
+	auditDown, halted bool
 
 	// sweeper state
 	scanned   uint64 // highest block height whose deposits are credited
@@ -156,6 +162,8 @@ func (n *Node) receive(e env.Env, from env.NodeID, payload []byte) {
 		if Decode(payload, MsgApprovalResponse, &r) {
 			n.approvalResponse(e, from, r)
 		}
+	case MsgControl:
+		n.control(e, from, string(body))
 	}
 }
 

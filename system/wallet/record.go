@@ -29,16 +29,31 @@ func openAudit(e env.Env, id env.NodeID) *auditLog {
 	return &auditLog{log: l}
 }
 
-// record appends one decision. Actor is this node; the access layer will add
-// device and IP.
-func (n *Node) record(e env.Env, action, subject, decision, digest, detail string) {
-	if n.audit == nil || n.audit.log == nil {
-		return
+// record appends one decision and reports whether it is on record. A
+// caller acts only on true (INV-AUDIT: an entry precedes its effect); on
+// false it takes the step again later, when the sink may be back. Actor is
+// this node; the access layer will add device and IP.
+func (n *Node) record(e env.Env, action, subject, decision, digest, detail string) bool {
+	if n.audit == nil || n.audit.log == nil || n.auditDown {
+		n.halt(e, "no audit sink can record "+action)
+		return false
 	}
 	_, err := n.audit.log.Append(audit.Entry{Time: e.Now(), Actor: string(n.cfg.ID), Action: action, Subject: subject,
 		Decision: decision, PolicyVersion: n.cfg.Policy.Version, Digest: digest, Detail: clip(detail)})
 	if err != nil {
 		e.Observe(env.ObserveKV("wallet.audit_error", "action", action, "subject", subject, "err", err.Error()))
+		n.halt(e, "audit append failed: "+err.Error())
+		return false
+	}
+	n.halted = false
+	return true
+}
+
+// halt reports, once per outage, that custody operations stop here.
+func (n *Node) halt(e env.Env, why string) {
+	if !n.halted {
+		n.halted = true
+		e.Observe(env.ObserveKV(ObsAuditHalt, "reason", why))
 	}
 }
 

@@ -121,10 +121,12 @@ func (n *Node) startTransfer(e env.Env, id, prefix string, from, to *Info, amoun
 	if amount <= 0 || n.internal[id] != nil {
 		return
 	}
+	if !n.record(e, strings.TrimSuffix(prefix, ":")+".request", id, "allow", "", "amount="+strconv.FormatInt(amount, 10)+" to="+to.Name) {
+		return // the next sweep window decides again
+	}
 	rec, _ := json.Marshal(xferRecord{ID: id, Prefix: prefix, Amount: amount})
 	e.Disk().Write(xferFile(id), rec)
 	e.Disk().Sync()
-	n.record(e, strings.TrimSuffix(prefix, ":")+".request", id, "allow", "", "amount="+strconv.FormatInt(amount, 10)+" to="+to.Name)
 	n.runTransfer(e, id, prefix, from, to, amount)
 }
 
@@ -143,7 +145,10 @@ func (n *Node) runTransfer(e env.Env, id, prefix string, from, to *Info, amount 
 func (n *Node) signTransfer(e env.Env, t *transfer) {
 	d := t.tx.SigningDigest()
 	n.xferState(e, t, "signing")
-	n.record(e, strings.TrimSuffix(t.memo[:strings.Index(t.memo, ":")], ":")+".sign", t.id, "apply", hex.EncodeToString(d[:]), "nonce="+strconv.FormatUint(t.nonce, 10))
+	if !n.record(e, xferAction(t, "sign"), t.id, "apply", hex.EncodeToString(d[:]), "nonce="+strconv.FormatUint(t.nonce, 10)) {
+		e.After(n.cfg.PollEvery, "xfer/sign/"+t.id)
+		return
+	}
 	auth := &signer.Authorization{Raw: chain.EncodeTx(t.tx)}
 	n.sign(e, t.from, signer.SignRequest{Key: t.from.Key, Digest: d[:], Auth: auth}, func(e env.Env, r signer.SignResponse) {
 		if !r.OK {
@@ -162,14 +167,30 @@ func (n *Node) signTransfer(e env.Env, t *transfer) {
 	})
 }
 
+// xferAction names a transfer's audit actions: "sweep.X" or "refill.X".
+func xferAction(t *transfer, step string) string {
+	return t.memo[:strings.Index(t.memo, ":")] + "." + step
+}
+
 func (n *Node) xferBroadcast(e env.Env, t *transfer) {
+	if !n.record(e, xferAction(t, "broadcast"), t.id, "apply", "", "txid="+t.txid) {
+		e.After(n.cfg.PollEvery, "xfer/broadcast/"+t.id)
+		return
+	}
 	n.submit(e, t.raw, func(e env.Env, r *chain.SubmitResult) {
-		if r != nil && (r.Accepted || r.Reason == chain.ErrDuplicate.Error() || r.Reason == chain.ErrStale.Error()) {
+		switch {
+		case r == nil:
+			e.After(n.cfg.PollEvery, "xfer/broadcast/"+t.id) // the very same transaction
+		case r.Accepted || r.Reason == chain.ErrDuplicate.Error() || r.Reason == chain.ErrStale.Error():
 			n.xferState(e, t, "broadcast")
 			e.After(n.cfg.PollEvery, "xfer/poll/"+t.id)
-			return
+		default:
+			// Refused: most often the nonce is used already, by a copy this
+			// transfer signed before a restart (a fresh signature is a new
+			// txid) or by another sweeper's. The chain says what holds the
+			// nonce; the poll settles that, or sends this copy again.
+			e.After(n.cfg.PollEvery, "xfer/poll/"+t.id)
 		}
-		e.After(n.cfg.PollEvery, "xfer/broadcast/"+t.id)
 	})
 }
 
@@ -182,6 +203,10 @@ func (n *Node) xferPoll(e env.Env, t *transfer) {
 		case r == nil || (r.Status == chain.StatusMined && r.Confirmations < uint64(n.cfg.Confirmations)):
 			e.After(n.cfg.PollEvery, "xfer/poll/"+t.id)
 		case r.Status == chain.StatusMined:
+			if !n.record(e, xferAction(t, "settle"), t.id, "apply", "", "fee="+strconv.FormatInt(r.Fee, 10)+" txid="+r.TxID) {
+				e.After(n.cfg.PollEvery, "xfer/poll/"+t.id)
+				return
+			}
 			t.txid = r.TxID
 			n.xferState(e, t, "confirmed")
 			n.ledgerWrite(e, api.OpWithdraw, "house", r.Fee, "fee:"+t.memo, func(e env.Env, _ api.Response) {
@@ -283,7 +308,10 @@ func (n *Node) creditBlock(e env.Env, b *chain.BlockInfo, i int, then func(e env
 			continue
 		}
 		next := i + 1
-		n.record(e, "deposit.credit", tx.TxID, "apply", tx.Digest, "account="+acct+" amount="+strconv.FormatInt(tx.Amount, 10)+" height="+strconv.FormatUint(b.Height, 10))
+		if !n.record(e, "deposit.credit", tx.TxID, "apply", tx.Digest, "account="+acct+" amount="+strconv.FormatInt(tx.Amount, 10)+" height="+strconv.FormatUint(b.Height, 10)) {
+			n.scanning = false // the next scan tick tries this block again
+			return
+		}
 		n.ledgerWrite(e, api.OpDeposit, acct, tx.Amount, MemoDeposit+tx.TxID, func(e env.Env, _ api.Response) {
 			n.seenTxs[tx.TxID] = true
 			e.Observe(env.ObserveKV(ObsCredit, "txid", tx.TxID, "account", acct, "amount", strconv.FormatInt(tx.Amount, 10), "height", strconv.FormatUint(b.Height, 10)))

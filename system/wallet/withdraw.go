@@ -81,27 +81,38 @@ func (n *Node) withdrawRequest(e env.Env, from env.NodeID, r WithdrawRequest) {
 	if len(n.wds) >= n.cfg.ActiveMax {
 		return // the client retries later
 	}
+	if !n.record(e, "withdrawal.request", r.ID, "record", "", fmt.Sprintf("user=%s to=%s amount=%d initiator=%s", r.User, r.To, r.Amount, r.Initiator)) {
+		return // not on record: not taken (the client asks again)
+	}
 	w := &withdrawal{req: r, clients: []env.NodeID{from}, nonceKey: "nonce:" + r.ID}
 	n.wds[r.ID] = w
 	n.wdOrder = append(n.wdOrder, r.ID)
 	n.setState(e, w, "requested", "")
-	n.record(e, "withdrawal.request", r.ID, "record", "", fmt.Sprintf("user=%s to=%s amount=%d initiator=%s", r.User, r.To, r.Amount, r.Initiator))
 	// Decision hooks: compliance screens the destination (fail closed:
 	// anything but allow stops the withdrawal before any funds move); the
 	// risk engine plugs in here too (issue 5). Without a screener every
 	// withdrawal is allowed, and recorded as allowed by default.
 	if n.cfg.Screener == nil {
-		n.record(e, "withdrawal.screen", r.ID, "allow", "", "default: no risk or compliance engine")
+		if !n.record(e, "withdrawal.screen", r.ID, "allow", "", "default: no risk or compliance engine") {
+			n.forget(w)
+			return
+		}
 	} else {
 		sc := n.cfg.Screener.ScreenWithdrawal(r.To, r.Amount)
-		n.record(e, "withdrawal.screen", r.ID, sc.Decision, "", "list="+sc.ListVersion+" "+sc.Reason)
+		if !n.record(e, "withdrawal.screen", r.ID, sc.Decision, "", "list="+sc.ListVersion+" "+sc.Reason) {
+			n.forget(w)
+			return
+		}
 		e.Observe(env.ObserveKV(ObsScreen, "withdrawal", r.ID, "decision", sc.Decision, "list", sc.ListVersion, "reason", sc.Reason))
 		if sc.Decision != "allow" {
 			n.fail(e, w, "compliance: "+sc.Decision+": "+sc.Reason)
 			return
 		}
 	}
-	n.record(e, "withdrawal.reserve", r.ID, "apply", "", "")
+	if !n.record(e, "withdrawal.reserve", r.ID, "apply", "", "") {
+		n.forget(w)
+		return
+	}
 	n.ledgerWrite(e, api.OpWithdraw, r.User, r.Amount, "wd:"+r.ID, func(e env.Env, resp api.Response) {
 		if resp.Refused != "" {
 			n.fail(e, w, "insufficient funds")
@@ -120,13 +131,19 @@ func (n *Node) velocity(e env.Env, w *withdrawal) {
 	win := w.req.RequestedAt / int64(n.cfg.VelocityWindow)
 	acct := "vel:" + strconv.FormatInt(win, 10)
 	n.ledgerWrite(e, api.OpDeposit, acct, n.cfg.VelocityLimit, "velfund:"+strconv.FormatInt(win, 10), func(e env.Env, _ api.Response) {
-		n.record(e, "withdrawal.velocity", w.req.ID, "apply", "", acct)
+		if !n.record(e, "withdrawal.velocity", w.req.ID, "apply", "", acct) {
+			e.After(n.cfg.PollEvery, "wd/velocity/"+w.req.ID)
+			return
+		}
 		n.ledgerWrite(e, api.OpWithdraw, acct, w.req.Amount, "vel:"+w.req.ID, func(e env.Env, resp api.Response) {
 			if resp.Refused == "" {
 				n.askApprovals(e, w)
 				return
 			}
-			n.record(e, "withdrawal.refund", w.req.ID, "deny", "", "velocity limit")
+			if !n.record(e, "withdrawal.refund", w.req.ID, "deny", "", "velocity limit") {
+				e.After(n.cfg.PollEvery, "wd/velocity/"+w.req.ID) // idempotent: the same answers again
+				return
+			}
 			n.ledgerWrite(e, api.OpDeposit, w.req.User, w.req.Amount, "refund:"+w.req.ID, func(e env.Env, _ api.Response) {
 				n.fail(e, w, "velocity limit")
 			})
@@ -139,7 +156,10 @@ func (n *Node) askApprovals(e env.Env, w *withdrawal) {
 	w.subject = approval.Subject{Withdrawal: r.ID, Wallet: r.Wallet, Amount: r.Amount,
 		Digest: approval.IntentDigest(r.Wallet, r.ID, r.To, r.Amount), Initiator: r.Initiator, PolicyVersion: n.cfg.Policy.Version}
 	n.setState(e, w, "approving", "")
-	n.record(e, "withdrawal.approval_request", r.ID, "record", hex.EncodeToString(w.subject.Digest[:]), "")
+	if !n.record(e, "withdrawal.approval_request", r.ID, "record", hex.EncodeToString(w.subject.Digest[:]), "") {
+		e.After(n.cfg.PollEvery, "wd/approvals/"+r.ID)
+		return
+	}
 	for _, a := range n.cfg.Approvers {
 		e.Send(a, encode(MsgApprovalRequest, ApprovalRequest{Subject: w.subject}))
 	}
@@ -157,13 +177,18 @@ func (n *Node) approvalResponse(e env.Env, from env.NodeID, r ApprovalResponse) 
 			return
 		}
 	}
+	if !n.record(e, "withdrawal.approve", w.req.ID, "record", r.Digest, "device="+r.Approval.Device+" human="+r.Approval.Human+" from="+string(from)) {
+		return // not counted; the approver is asked again
+	}
 	w.approvals = append(w.approvals, r.Approval)
-	n.record(e, "withdrawal.approve", w.req.ID, "record", r.Digest, "device="+r.Approval.Device+" human="+r.Approval.Human+" from="+string(from))
 	if n.check(w.subject, w.approvals, e.Now()) != nil {
 		return
 	}
+	if !n.record(e, "withdrawal.approved", w.req.ID, "allow", r.Digest, "") {
+		w.approvals = w.approvals[:len(w.approvals)-1]
+		return
+	}
 	n.setState(e, w, "approved", "")
-	n.record(e, "withdrawal.approved", w.req.ID, "allow", r.Digest, "")
 	n.allocateNonce(e, w)
 }
 
@@ -189,7 +214,10 @@ func (n *Node) signWithdrawal(e env.Env, w *withdrawal) {
 	}
 	d := w.tx.SigningDigest()
 	n.setState(e, w, "signing", "")
-	n.record(e, "withdrawal.sign", w.req.ID, "apply", hex.EncodeToString(d[:]), "nonce="+strconv.FormatUint(w.nonce, 10))
+	if !n.record(e, "withdrawal.sign", w.req.ID, "apply", hex.EncodeToString(d[:]), "nonce="+strconv.FormatUint(w.nonce, 10)) {
+		e.After(n.cfg.PollEvery, "wd/sign/"+w.req.ID)
+		return
+	}
 	auth := &signer.Authorization{Raw: chain.EncodeTx(w.tx), Initiator: w.req.Initiator, Approvals: w.approvals}
 	n.sign(e, &n.cfg.Hot, signer.SignRequest{Key: n.cfg.Hot.Key, Digest: d[:], Auth: auth}, func(e env.Env, r signer.SignResponse) {
 		if !r.OK {
@@ -210,7 +238,10 @@ func (n *Node) signWithdrawal(e env.Env, w *withdrawal) {
 }
 
 func (n *Node) broadcast(e env.Env, w *withdrawal) {
-	n.record(e, "withdrawal.broadcast", w.req.ID, "apply", "", "txid="+w.txid)
+	if !n.record(e, "withdrawal.broadcast", w.req.ID, "apply", "", "txid="+w.txid) {
+		e.After(n.cfg.PollEvery, "wd/broadcast/"+w.req.ID)
+		return
+	}
 	n.submit(e, w.raw, func(e env.Env, r *chain.SubmitResult) {
 		switch {
 		case r == nil:
@@ -225,9 +256,12 @@ func (n *Node) broadcast(e env.Env, w *withdrawal) {
 			n.setState(e, w, "broadcast", "")
 			e.After(n.cfg.PollEvery, "wd/poll/"+w.req.ID)
 		case (r.Reason == chain.ErrFeeTooLow.Error() || r.Reason == chain.ErrUnderpriced.Error()) && w.bumps < bumpsMax:
+			if !n.record(e, "withdrawal.fee_bump", w.req.ID, "apply", "", "fee="+strconv.FormatInt(w.tx.Fee*4, 10)+" after "+r.Reason) {
+				e.After(n.cfg.PollEvery, "wd/broadcast/"+w.req.ID)
+				return
+			}
 			w.bumps++
 			w.tx.Fee *= 4
-			n.record(e, "withdrawal.fee_bump", w.req.ID, "apply", "", "fee="+strconv.FormatInt(w.tx.Fee, 10)+" after "+r.Reason)
 			n.signWithdrawal(e, w)
 		case r.Reason == chain.ErrBadNonce.Error():
 			// Either an earlier nonce is not in yet (its withdrawal is
@@ -279,10 +313,13 @@ func (n *Node) pollOwn(e env.Env, w *withdrawal) {
 				// stuck under the chain's minimum fee (a fee spike): the
 				// same transaction at a higher fee; the nonce keeps it
 				// once-only, the intent keeps the approvals valid
+				if !n.record(e, "withdrawal.fee_bump", w.req.ID, "apply", "", "fee="+strconv.FormatInt(w.tx.Fee*4, 10)) {
+					e.After(n.cfg.PollEvery, "wd/poll/"+w.req.ID)
+					return
+				}
 				w.polls = 0
 				w.bumps++
 				w.tx.Fee *= 4
-				n.record(e, "withdrawal.fee_bump", w.req.ID, "apply", "", "fee="+strconv.FormatInt(w.tx.Fee, 10))
 				n.signWithdrawal(e, w)
 				return
 			}
@@ -303,7 +340,10 @@ const (
 )
 
 func (n *Node) settle(e env.Env, w *withdrawal) {
-	n.record(e, "withdrawal.settle", w.req.ID, "apply", "", "fee="+strconv.FormatInt(w.paidFee, 10)+" txid="+w.txid)
+	if !n.record(e, "withdrawal.settle", w.req.ID, "apply", "", "fee="+strconv.FormatInt(w.paidFee, 10)+" txid="+w.txid) {
+		e.After(n.cfg.PollEvery, "wd/poll/"+w.req.ID) // the poll confirms again and settles
+		return
+	}
 	n.ledgerWrite(e, api.OpWithdraw, "house", w.paidFee, "fee:"+MemoWithdrawal+w.req.ID, func(e env.Env, _ api.Response) {
 		n.setState(e, w, StateSettled, "")
 		w.done = true
@@ -312,7 +352,10 @@ func (n *Node) settle(e env.Env, w *withdrawal) {
 }
 
 func (n *Node) fail(e env.Env, w *withdrawal, why string) {
-	n.record(e, "withdrawal.fail", w.req.ID, "deny", "", why)
+	if !n.record(e, "withdrawal.fail", w.req.ID, "deny", "", why) {
+		n.forget(w) // every step is idempotent: a retry decides again
+		return
+	}
 	n.setState(e, w, StateFailed, why)
 	w.done = true
 	n.answer(e, w)
@@ -350,10 +393,25 @@ func (n *Node) wdTimer(e env.Env, rest string) {
 		if w.state == "signing" {
 			n.signWithdrawal(e, w)
 		}
+	case "velocity":
+		n.velocity(e, w)
 	case "broadcast":
 		n.broadcast(e, w)
 	case "poll":
 		n.poll(e, w)
+	}
+}
+
+// forget drops a withdrawal this node could not put on record: nothing it
+// did for it took effect beyond idempotent ledger writes, so a retry by the
+// client starts it over and finds the same results.
+func (n *Node) forget(w *withdrawal) {
+	delete(n.wds, w.req.ID)
+	for i, id := range n.wdOrder {
+		if id == w.req.ID {
+			n.wdOrder = append(n.wdOrder[:i], n.wdOrder[i+1:]...)
+			break
+		}
 	}
 }
 
