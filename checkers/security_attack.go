@@ -1,0 +1,447 @@
+package checkers
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"vaultdrill/checkers/history"
+)
+
+// The attack families of DOMAIN.md's list, by what the attack is after and
+// so what its effect would be.
+const (
+	famTakeover = "takeover" // 10: funds out of the victim's account
+	famOTP      = "otp"      // 11
+	famAPIKey   = "apikey"   // 12
+	famPolicy   = "policy"   // 4
+	famAudit    = "audit"    // 9
+	famSanction = "sanction" // 14
+	famVelocity = "velocity" // 15
+	famKeys     = "keys"     // 1-3, 5-8: the signing path
+	famAML      = "aml"      // 13
+)
+
+var attackFamily = map[string]string{
+	"credential-stuffing": famTakeover, "sim-swap": famTakeover, "new-device": famTakeover, "impossible-travel": famTakeover,
+	"otp-replay": famOTP, "otp-skew": famOTP,
+	"apikey-abuse": famAPIKey, "scope-escalation": famAPIKey,
+	"insider-policy": famPolicy,
+	"audit-block":    famAudit,
+	"sanctioned":     famSanction,
+	"velocity-storm": famVelocity,
+	"exfiltration":   famKeys, "tampered-tx": famKeys, "stale-delegation": famKeys, "self-approval": famKeys,
+	"mpc-malicious": famKeys, "abort-storm": famKeys, "hsm": famKeys,
+	"structuring": famAML, "smurfing": famAML, "rapid-in-out": famAML, "new-account-drain": famAML,
+	"mixer": famAML, "peel-chain": famAML,
+}
+
+// alertOnly are the attacks whose expected control is to tell someone
+// (DOMAIN.md: "alert", "other admins alerted", "user notified"): a refused
+// operation alone is not their response. Every other attack may be
+// answered by refusing the attacker's operation.
+var alertOnly = map[string]bool{
+	"exfiltration": true, "stale-delegation": true, "insider-policy": true,
+	"credential-stuffing": true, "sim-swap": true, "new-device": true, "impossible-travel": true,
+}
+
+// notifyParties are the vocabulary's access.alert notify values.
+var notifyParties = []string{"user", "security", "admins"}
+
+// attackTrace is what the stream says of one attack id.
+type attackTrace struct {
+	id       string
+	attacks  []fact
+	actors   map[string]bool
+	targets  map[string]bool
+	subjects map[string]bool // world.truth subjects labeled with the attack
+	users    map[string]bool // their users
+}
+
+func traceAttack(s *secFacts, id string) *attackTrace {
+	t := &attackTrace{id: id, actors: map[string]bool{}, targets: map[string]bool{}, subjects: map[string]bool{}, users: map[string]bool{}}
+	for _, f := range s.of(obsAttack) {
+		if f.get("attack") == id {
+			t.attacks = append(t.attacks, f)
+			t.actors[f.get("actor")] = true
+			t.targets[f.get("target")] = true
+		}
+	}
+	for _, f := range s.of(obsTruth) {
+		if f.get("label") == id {
+			t.subjects[f.get("subject")] = true
+			t.users[f.get("user")] = true
+		}
+	}
+	delete(t.actors, "")
+	delete(t.targets, "")
+	delete(t.subjects, "")
+	delete(t.users, "")
+	return t
+}
+
+// targeted reports whether v is one of the attack's targets; an attack
+// that named no target targets everything.
+func (t *attackTrace) targeted(v string) bool { return len(t.targets) == 0 || t.targets[v] }
+
+// attackerOp reports whether a history operation is the attacker's: its
+// key is a subject world.truth labels with the attack, or its invoke
+// detail says actor=A for an actor of the attack.
+func (t *attackTrace) attackerOp(p history.Op) bool {
+	if t.subjects[p.Invoke.Key] {
+		return true
+	}
+	for _, kv := range strings.Fields(p.Invoke.Detail) {
+		if a, ok := strings.CutPrefix(kv, "actor="); ok && t.actors[a] {
+			return true
+		}
+	}
+	return false
+}
+
+// response is the first answer to an attack.
+type response struct {
+	at   int64
+	what string
+	ref  OpRef
+}
+
+// Attack is the per-attack expectation: the attack (world.attack with
+// that attack id) happened; a response came within bound of its first
+// world.attack (bound <= 0: any time after it); and none of its effects
+// happened. A response is, at or after the first world.attack, an
+// access.alert naming the attack id; a risk.freeze of an account the
+// attack targets or world.truth labels with it (subject or user); an
+// audit.halt, for audit-block; or, for every attack but those whose
+// control is to tell someone (alertOnly), a fail completion of one of the
+// attacker's operations in the history (attackerOp).
+//
+// Effects, by family:
+//   - account takeover: a withdrawal reserved (first ledger.apply ok
+//     under idem wd:ID) whose world.truth label is the attack;
+//   - otp-replay: an access.otp accept of a target user's (user, step)
+//     already accepted; otp-skew: an accept of a target user's step
+//     outside the window (INV-OTP's rule; Unknown without world.user);
+//   - apikey-abuse, scope-escalation: an access.decision allow for
+//     apikey-use of a target key, after the attack began and without a
+//     sound step-up, whose (key, params) had been denied while its user's
+//     API keys were not locked (a denied scope), or that came while they
+//     were locked (access.lock what=apikey), or after the key's
+//     apikey-revoke was allowed;
+//   - insider-policy: a target change effective without its quorum, its
+//     approval or its time lock (INV-POLICY's rule; Unknown without
+//     world.admins);
+//   - audit-block: custody progress while the sinks are down (INV-AUDIT's
+//     rule);
+//   - sanctioned: INV-SANCTIONS' violations; velocity-storm:
+//     INV-VELOCITY's (Unknown when those checkers are);
+//   - the signing-path attacks and the AML typologies (and an id not in
+//     the list): a mined custody payment (chain.tx memo wd:ID) of a
+//     withdrawal labeled with the attack; for the signing path also
+//     INV-OUTFLOW's unmatched outflows and, for tampered-tx, INV-WYSIWYS'
+//     violations, when those checkers decide.
+//
+// Measured: attacks (world.attack count), detected (0 or 1), detect_ns
+// (only when detected), bound_ns, effects, alerts (access.alerts naming
+// the attack) and notified_user, notified_security, notified_admins (how
+// many of those alerts notified each party). The Summary names the
+// response and the parties notified.
+func Attack(in Input, attack string, bound time.Duration) Result {
+	res := Result{Checker: CheckAttack + ":" + attack, Measured: map[string]int64{}}
+	s := readSecurity(in)
+	t := traceAttack(s, attack)
+	if len(t.attacks) == 0 {
+		return unknown(res, fmt.Sprintf("attack %s was not tried (no world.attack with that id): nothing to judge", attack))
+	}
+	start := t.attacks[0]
+	res.Measured["attacks"] = int64(len(t.attacks))
+	res.Measured["bound_ns"] = int64(bound)
+
+	resp, notified := firstResponse(in, s, t, start)
+	for _, p := range notifyParties {
+		res.Measured["notified_"+p] = notified[p]
+	}
+	res.Measured["alerts"] = notified[""]
+	var bad []OpRef
+	respDesc := "no response"
+	if resp != nil {
+		res.Measured["detected"] = 1
+		res.Measured["detect_ns"] = resp.at - start.Time
+		respDesc = fmt.Sprintf("%s after %s", resp.what, nsStr(resp.at-start.Time))
+		if bound > 0 && resp.at-start.Time > int64(bound) {
+			r := resp.ref
+			r.Desc = fmt.Sprintf("attack %s first tried at %s answered only at %s by %s: %s after it, over the bound %s",
+				attack, nsStr(start.Time), nsStr(resp.at), resp.what, nsStr(resp.at-start.Time), bound)
+			bad = append(bad, r)
+		}
+	} else {
+		res.Measured["detected"] = 0
+		bad = append(bad, start.ref(start.get("target"), fmt.Sprintf("attack %s by %s on %s first tried at %s was never answered (no alert naming it, no freeze%s)",
+			attack, orNone(start.get("actor")), orNone(start.get("target")), nsStr(start.Time), refusalNote(attack))))
+	}
+	effects, undecided := attackEffects(in, s, t, start)
+	res.Measured["effects"] = int64(len(effects))
+	bad = append(bad, effects...)
+	if len(bad) == 0 && undecided != "" {
+		return unknown(res, fmt.Sprintf("attack %s: %s; its effects could not be judged: %s", attack, respDesc, undecided))
+	}
+	parties := []string{}
+	for _, p := range notifyParties {
+		if notified[p] > 0 {
+			parties = append(parties, p)
+		}
+	}
+	note := "nobody"
+	if len(parties) > 0 {
+		note = strings.Join(parties, ",")
+	}
+	return finishInTime(res, bad, fmt.Sprintf("failures of the expected control for attack %s (%s; notified: %s)", attack, respDesc, note),
+		fmt.Sprintf("attack %s tried %d times from %s; answered by %s (bound %s); notified: %s; no effect",
+			attack, len(t.attacks), nsStr(start.Time), respDesc, boundStr(bound), note))
+}
+
+func boundStr(b time.Duration) string {
+	if b <= 0 {
+		return "none"
+	}
+	return b.String()
+}
+
+func refusalNote(attack string) string {
+	if alertOnly[attack] {
+		return ""
+	}
+	if attack == "audit-block" {
+		return ", no audit.halt, no refused operation of the attacker"
+	}
+	return ", no refused operation of the attacker"
+}
+
+// firstResponse finds the earliest response to the attack, and counts the
+// alerts naming it by party notified (key "": all of them).
+func firstResponse(in Input, s *secFacts, t *attackTrace, start fact) (*response, map[string]int64) {
+	var best *response
+	take := func(r response) {
+		if r.at >= start.Time && (best == nil || r.at < best.at) {
+			best = &r
+		}
+	}
+	notified := map[string]int64{}
+	for _, f := range s.of(obsAlert) {
+		if f.get("attack") != t.id || f.Time < start.Time {
+			continue
+		}
+		notified[""]++
+		for _, p := range notifyParties {
+			if hasItem(f.get("notify"), p) {
+				notified[p]++
+			}
+		}
+		take(response{at: f.Time, what: "access.alert (notify " + orNone(f.get("notify")) + ") on " + f.Node,
+			ref: f.ref(t.id, "")})
+	}
+	for _, f := range s.of(obsFreeze) {
+		a := f.get("account")
+		if t.targets[a] || t.subjects[a] || t.users[a] {
+			take(response{at: f.Time, what: "risk.freeze of " + a, ref: f.ref(a, "")})
+		}
+	}
+	if t.id == "audit-block" {
+		for _, f := range s.of(obsAuditHalt) {
+			take(response{at: f.Time, what: "audit.halt on " + f.Node, ref: f.ref(t.id, "")})
+		}
+	}
+	if !alertOnly[t.id] {
+		if pairs, err := history.Pair(in.History); err == nil {
+			for _, p := range pairs {
+				if p.Done.Kind == history.Fail && p.DoneIdx >= 0 && t.attackerOp(p) {
+					take(response{at: p.Done.Time, what: fmt.Sprintf("refusal of %s %s (%s)", p.Invoke.Op, p.Invoke.Key, orNone(p.Done.Error)),
+						ref: OpRef{Index: p.InvokeIdx, Process: p.Process, Op: p.Invoke.Op, Key: p.Invoke.Key, Time: p.Invoke.Time}})
+				}
+			}
+		}
+	}
+	return best, notified
+}
+
+// attackEffects lists the attack's effects (attack doc comment), or says
+// why they could not be judged.
+func attackEffects(in Input, s *secFacts, t *attackTrace, start fact) ([]OpRef, string) {
+	switch attackFamily[t.id] {
+	case famTakeover:
+		var out []OpRef
+		for _, r := range s.reserves() {
+			if t.subjects[r.id] {
+				out = append(out, r.ref(r.id, fmt.Sprintf("withdrawal %s, labeled %s, reserved from %s (ledger.apply wd:%s ok, amount %s on %s)",
+					r.id, t.id, r.get("account"), r.id, r.get("amount"), r.Node)))
+			}
+		}
+		return out, ""
+	case famOTP:
+		return otpEffects(s, t, start)
+	case famAPIKey:
+		return apikeyEffects(s, t, start), ""
+	case famPolicy:
+		if s.admins == nil {
+			return nil, "no admins (world.admins)"
+		}
+		var out []OpRef
+		var undecided string
+		for _, c := range readChanges(s) {
+			if !t.targeted(c.id) {
+				continue
+			}
+			b, u := judgeEffective(c, s.admins)
+			out = append(out, b...)
+			undecided = first(undecided, u)
+		}
+		return out, undecided
+	case famAudit:
+		b, _, _ := sinkOutages(in, s)
+		return b, ""
+	case famSanction:
+		return delegated(Sanctions(in))
+	case famVelocity:
+		return delegated(Velocity(in))
+	}
+	out := labeledPayments(in, t)
+	if attackFamily[t.id] == famKeys {
+		more := []Result{Outflow(in)}
+		if t.id == "tampered-tx" {
+			more = append(more, WYSIWYS(in))
+		}
+		for _, r := range more {
+			if r.Verdict == Invalid {
+				out = append(out, r.First...)
+			}
+		}
+	}
+	return out, ""
+}
+
+// delegated reads another checker's verdict as the attack's effects.
+func delegated(r Result) ([]OpRef, string) {
+	switch r.Verdict {
+	case Invalid:
+		return r.First, ""
+	case Unknown:
+		return nil, r.Checker + " is unknown: " + r.Summary
+	}
+	return nil, ""
+}
+
+// labeledPayments are the mined custody payments (chain.tx memo wd:ID,
+// first inclusion) of withdrawals labeled with the attack.
+func labeledPayments(in Input, t *attackTrace) []OpRef {
+	var out []OpRef
+	for _, tx := range readCustody(in).mined {
+		if id, ok := tx.withdrawalOf(); ok && t.subjects[id] {
+			out = append(out, tx.ref(fmt.Sprintf("withdrawal %s, labeled %s, paid on chain: %s", id, t.id, tx)))
+		}
+	}
+	return out
+}
+
+func otpEffects(s *secFacts, t *attackTrace, start fact) ([]OpRef, string) {
+	var out []OpRef
+	seen := map[string]bool{}
+	for _, o := range s.of(obsOTP) {
+		user := o.get("user")
+		if o.get("result") != "accept" {
+			continue
+		}
+		step, err := strconv.ParseInt(o.get("step"), 10, 64)
+		if err != nil {
+			if t.targeted(user) && o.Time >= start.Time {
+				return out, fmt.Sprintf("user %s's accepted step %q", user, o.get("step"))
+			}
+			continue
+		}
+		k := user + "\x00" + strconv.FormatInt(step, 10)
+		again := seen[k]
+		seen[k] = true
+		if !t.targeted(user) || o.Time < start.Time {
+			continue
+		}
+		switch t.id {
+		case "otp-replay":
+			if again {
+				out = append(out, o.ref(user, fmt.Sprintf("replayed code accepted: user %s's step %d accepted again at %s", user, step, nsStr(o.Time))))
+			}
+		case "otp-skew":
+			u, ok := s.users[user]
+			if !ok {
+				return out, "user " + user + " has no world.user"
+			}
+			if now := floorDiv(o.Time, u.step); abs64(step-now) > u.window {
+				out = append(out, o.ref(user, fmt.Sprintf("out-of-window code accepted: user %s's step %d at true step %d (window %d)", user, step, now, u.window)))
+			}
+		}
+	}
+	return out, ""
+}
+
+func apikeyEffects(s *secFacts, t *attackTrace, start fact) []OpRef {
+	cs := readChallenges(s)
+	type lockSpan struct {
+		idx   int
+		until int64
+	}
+	locks := map[string][]lockSpan{} // user -> apikey locks
+	for _, l := range s.of(obsLock) {
+		if l.get("what") == "apikey" {
+			u, _ := strconv.ParseInt(l.get("until"), 10, 64)
+			locks[l.get("user")] = append(locks[l.get("user")], lockSpan{idx: l.idx, until: u})
+		}
+	}
+	lockedAt := func(user string, f fact) bool {
+		for _, l := range locks[user] {
+			if l.idx < f.idx && f.Time < l.until {
+				return true
+			}
+		}
+		return false
+	}
+	revoked := map[string]fact{}
+	denied := map[string]fact{} // key/params -> a deny outside any lock
+	var out []OpRef
+	for _, d := range s.of(obsDecision) {
+		key := d.get("subject")
+		switch {
+		case d.get("op") == opAPIKeyRevoke && d.get("decision") == decisionAllow:
+			if _, ok := revoked[key]; !ok {
+				revoked[key] = d
+			}
+			continue
+		case d.get("op") != opAPIKeyUse:
+			continue
+		}
+		k := key + "\x00" + d.get("params")
+		switch d.get("decision") {
+		case decisionDeny:
+			if _, ok := denied[k]; !ok && !lockedAt(d.get("user"), d) {
+				denied[k] = d
+			}
+		case decisionAllow:
+			if !t.targeted(key) || d.Time < start.Time {
+				continue
+			}
+			if ok, _ := cs.steppedUp(d); ok {
+				continue
+			}
+			var why string
+			if r, ok := revoked[key]; ok {
+				why = "after the key's revocation was allowed at " + nsStr(r.Time)
+			} else if lockedAt(d.get("user"), d) {
+				why = "while user " + d.get("user") + "'s API keys were locked"
+			} else if p, ok := denied[k]; ok {
+				why = fmt.Sprintf("a scope denied at %s (%s)", nsStr(p.Time), orNone(p.get("reason")))
+			}
+			if why != "" {
+				out = append(out, d.ref(key, fmt.Sprintf("API key %s allowed for params %s at %s %s", key, abbrev(d.get("params")), nsStr(d.Time), why)))
+			}
+		}
+	}
+	return out
+}
