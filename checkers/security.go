@@ -237,7 +237,6 @@ func hasItem(list, item string) bool {
 	return false
 }
 
-
 // at renders a stream time for a description.
 func nsStr(ns int64) string { return time.Duration(ns).String() }
 
@@ -248,7 +247,6 @@ func floorDiv(a, b int64) int64 {
 	}
 	return q
 }
-
 
 // countsOf renders a reason -> count map as "n reason, ..." in key order.
 func countsOf(m map[string]int64) string {

@@ -263,4 +263,3 @@ func StepUp(in Input) Result {
 			effects, res.Measured["withdrawals"], res.Measured["settings"], res.Measured["apikey_changes"],
 			res.Measured["issued"], res.Measured["accepted"]))
 }
-

@@ -230,7 +230,7 @@ func TestStepUp(t *testing.T) {
 		stepAccept(2*m, "c1", "u1", "withdraw", p1),
 		decide(2*m, "u1", "withdraw", p1, "w1", "allow", "c1"),
 		reserveWd(3*m, "ledger-1", "w1", "u1"),
-		reserveWd(3*m, "ledger-2", "w1", "u1"), // 4: a second replica, the same effect
+		reserveWd(3*m, "ledger-2", "w1", "u1"),           // 4: a second replica, the same effect
 		stepIssue(4*m, "c2", "u1", "setting", pSet, 9*m), // 5..7
 		stepAccept(5*m, "c2", "u1", "setting", pSet),
 		decide(5*m, "u1", "setting", pSet, "withdraw-address", "allow", "c2"),
@@ -287,12 +287,12 @@ func TestFrozen(t *testing.T) {
 	}
 	clean := obs(
 		nob(9*m, "wallet-1", "risk.score", "subject", "w7", "user", "u2", "op", "withdraw", "score", "910", "action", "freeze", "features", "velocity=9", "typology", "rapid-in-out"),
-		freeze(10*m, "u2", "automation", "k1"), // 1
-		rcase(10*m, "k1", "u2", "open", "", ""), // 2
-		reserveWd(12*m, "ledger-1", "w1", "u1"), // 3: another account
+		freeze(10*m, "u2", "automation", "k1"),             // 1
+		rcase(10*m, "k1", "u2", "open", "", ""),            // 2
+		reserveWd(12*m, "ledger-1", "w1", "u1"),            // 3: another account
 		rcase(20*m, "k1", "u2", "closed", "release", "r1"), // 4
-		release(20*m, "u2", "r1", "k1"), // 5
-		reserveWd(25*m, "ledger-1", "w3", "u2"), // 6: after the release
+		release(20*m, "u2", "r1", "k1"),                    // 5
+		reserveWd(25*m, "ledger-1", "w3", "u2"),            // 6: after the release
 	)
 	cases := []secCase{
 		{name: "clean", obs: clean, want: Valid},
@@ -323,13 +323,13 @@ func TestPolicy(t *testing.T) {
 	m := time.Minute
 	clean := obs(
 		secAdmins(),
-		changeOb(0, "c1", "proposed", "", "proposer", "a1"), // 1
+		changeOb(0, "c1", "proposed", "", "proposer", "a1"),                                       // 1
 		alert(time.Second, "anomaly", "a1", "admins,security", "policy change c1 proposed by a1"), // 2
-		changeOb(10*m, "c1", "approved", "a2,a3"), // 3
-		changeOb(60*m+time.Second, "c1", "effective", "a2,a3"), // 4
-		changeOb(70*m, "c2", "proposed", "", "proposer", "a4"), // 5
-		alert(70*m, "insider-policy", "a4", "admins", "c2"), // 6
-		changeOb(80*m, "c2", "rejected", ""), // 7
+		changeOb(10*m, "c1", "approved", "a2,a3"),                                                 // 3
+		changeOb(60*m+time.Second, "c1", "effective", "a2,a3"),                                    // 4
+		changeOb(70*m, "c2", "proposed", "", "proposer", "a4"),                                    // 5
+		alert(70*m, "insider-policy", "a4", "admins", "c2"),                                       // 6
+		changeOb(80*m, "c2", "rejected", ""),                                                      // 7
 	)
 	cases := []secCase{
 		{name: "clean", obs: clean, want: Valid},
@@ -368,7 +368,7 @@ func TestAudit(t *testing.T) {
 		reserveWd(5*m, "ledger-1", "w1", "u1"),
 		sinks(10*m, "0"), // 2
 		nob(10*m+time.Second, "wallet-1", "audit.halt", "reason", "no sink can record"),
-		state(11*m, "w5", "requested"), // 4
+		state(11*m, "w5", "requested"),          // 4
 		reserveWd(12*m, "ledger-2", "w1", "u1"), // 5: a lagging replica, no new effect
 		sinks(20*m, "1"),
 		state(21*m, "w5", "reserved"),

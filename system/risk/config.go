@@ -112,9 +112,14 @@ type Config struct {
 	SmurfSenders int
 	SmurfWindow  time.Duration
 	// Withdrawals within RapidWindow of deposits that take at least
-	// RapidPermille of them out are rapid-in-out (1h, 900).
+	// RapidPermille (and at most RapidCeilPermille) of them out to a new
+	// destination are rapid-in-out (1h, 900).
 	RapidWindow   time.Duration
 	RapidPermille int64
+	// RapidCeilPermille: an outflow above this share of the deposits is
+	// older money going out, not deposits passing through (1500); and the
+	// destination must be new to the user.
+	RapidCeilPermille int64
 	// An account younger than DrainAge withdrawing at least DrainPermille
 	// of its balance is new-account-drain (7 days, 900).
 	DrainAge      time.Duration
@@ -188,6 +193,7 @@ func (c Config) WithDefaults() Config {
 	def(&c.SmurfWindow, 24*time.Hour)
 	def(&c.RapidWindow, time.Hour)
 	def(&c.RapidPermille, 900)
+	def(&c.RapidCeilPermille, 1500)
 	def(&c.DrainAge, 7*24*time.Hour)
 	def(&c.DrainPermille, 900)
 	def(&c.MixerHops, 3)
@@ -219,7 +225,7 @@ func (c Config) Validate() error {
 	case c.GeoFreeKm < 0 || c.GeoFreeKm >= c.GeoMaxKm:
 		return bad("need 0 <= geo_free_km (%d) < geo_max_km (%d)", c.GeoFreeKm, c.GeoMaxKm)
 	case c.StructuringMargin < 1 || c.StructuringMargin > 1000 || c.RapidPermille < 1 || c.RapidPermille > 1000 ||
-		c.DrainPermille < 1 || c.DrainPermille > 1000:
+		c.DrainPermille < 1 || c.DrainPermille > 1000 || c.RapidCeilPermille < c.RapidPermille:
 		return bad("permille fields must be in 1..1000")
 	case c.VelocityWindow < 0 || c.StructuringWindow < 0 || c.SmurfWindow < 0 || c.RapidWindow < 0 || c.DrainAge < 0 ||
 		c.AgeMature <= 24*time.Hour || c.TaskResend < 0 || c.AutoReleaseAfter < 0:

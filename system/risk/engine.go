@@ -175,7 +175,10 @@ func (e *Engine) Assess(ev Event) Assessment {
 			}
 		}
 		io := mulDiv(wdOut, 1000, depIn)
-		rapid = io >= c.RapidPermille
+		// Pass-through: about what came in (not a withdrawal of older
+		// funds, which would be hundreds of times the deposits), out to
+		// a destination the user never used.
+		rapid = io >= c.RapidPermille && io <= c.RapidCeilPermille && newAddr
 		add(FeatInOut, io, true, rise(io, 500, c.RapidPermille), w.InOut)
 	} else {
 		add(FeatInOut, 0, false, 0, w.InOut)

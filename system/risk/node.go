@@ -213,6 +213,14 @@ func (n *Node) message(e env.Env, in env.Input) {
 	}
 }
 
+// sameRequest: b retries a. The balance is left out: it is what the asker
+// read just before asking, and a retry from another node reads another;
+// the subject keeps the answer its first request got.
+func sameRequest(a, b ScoreRequest) bool {
+	a.Balance, b.Balance = 0, 0
+	return a == b
+}
+
 func eventOf(m ScoreRequest, at time.Time) Event {
 	return Event{Op: m.Op, Subject: m.Subject, User: m.User, Account: m.Account, Amount: m.Amount, Address: m.Address,
 		Balance: m.Balance, DeviceNew: m.DeviceNew, Geo: m.Geo, Home: m.Home, AccountAge: time.Duration(m.AccountAge),
@@ -221,7 +229,7 @@ func eventOf(m ScoreRequest, at time.Time) Event {
 
 func (n *Node) score(e env.Env, from env.NodeID, m ScoreRequest) {
 	if old, ok := n.answers[m.Subject]; ok {
-		if old.req == m {
+		if sameRequest(old.req, m) {
 			e.Send(from, EncodeMessage(old.ans))
 		} else {
 			e.Send(from, EncodeMessage(ScoreAnswer{Subject: m.Subject, Action: ActionLimit, Err: ErrReused}))
