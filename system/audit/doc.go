@@ -52,9 +52,23 @@
 // entry of a chain. A hash chain alone cannot show that entries were cut
 // off its end, nor that someone rewrote and rehashed everything from some
 // point on; a head (Seq, Hash) kept elsewhere can, which is what
-// VerifyHead checks and what replication and on-chain anchoring will
-// provide. VerifyFrom checks a batch that continues a known head, the
-// shape replication will use.
+// VerifyHead checks and what replication and on-chain anchoring provide.
+// VerifyFrom checks a batch that continues a known head.
+//
+// # Replicas and anchors
+//
+// A Replica (replica.go) is another node's copy of a log, in a file of the
+// same format (ParseFile reads either without touching the disk). It only
+// grows: Accept stores a batch that continues its head (a resent overlap
+// is checked against what it holds), and refuses a gap (ErrGap: resend
+// from Head), a second history (ErrFork) or a batch that is not a chain
+// (a *VerifyError), writing nothing; it syncs a batch before its holder
+// acknowledges it, and opens like a Log, a torn tail cut. An anchor
+// (anchor.go) is a head published in a chain transaction's memo,
+// "audit1:ORIGIN:SEQ:HASH" (ParseAnchor accepts that one spelling, at most
+// AnchorMax bytes, under the chain's memo bound); VerifyAnchors checks that
+// a log verifies and reaches every anchor of its origin, which shows a cut
+// end or a rewrite after the fact that the chain alone cannot.
 //
 // # Determinism
 //

@@ -85,3 +85,29 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAnchor: ParseAnchor never panics, and what it accepts is the
+// one spelling of its anchor: Memo gives the same text back.
+func FuzzParseAnchor(f *testing.F) {
+	f.Add("audit1:wallet-1:42:" + strings.Repeat("0a", 32))
+	f.Add("audit1:w:1:" + strings.Repeat("f", 64))
+	f.Add("audit1:w:01:" + strings.Repeat("f", 64))
+	f.Add("audit1:")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAnchor(s)
+		if err != nil {
+			if !errors.Is(err, ErrAnchor) {
+				t.Fatalf("error %v does not wrap ErrAnchor", err)
+			}
+			return
+		}
+		m, err := a.Memo()
+		if err != nil || m != s {
+			t.Fatalf("accepted %q but writes it as %q, %v", s, m, err)
+		}
+		if len(s) > 256 {
+			t.Fatalf("accepted a %d-byte anchor: over a chain memo", len(s))
+		}
+	})
+}

@@ -33,18 +33,20 @@ type Log struct {
 // verifies the chain and cuts off a torn last record. Any other damage is
 // ErrCorrupt, and the file is left as it was found.
 func Open(d env.Disk, name string) (*Log, error) {
-	b, _ := d.Read(name)
-	recs, valid := env.ReadRecords(b)
-	if !tornTail(b[valid:]) {
-		return nil, fmt.Errorf("%w: %s: damaged record after entry %d (offset %d)", ErrCorrupt, name, len(recs), valid)
+	entries, err := load(d, name)
+	if err != nil {
+		return nil, err
 	}
-	entries := make([]Entry, 0, len(recs))
-	for i, r := range recs {
-		e, err := Decode(r)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: record %d: %w", ErrCorrupt, name, i+1, err)
-		}
-		entries = append(entries, e)
+	return &Log{disk: d, name: name, entries: entries}, nil
+}
+
+// load is Open's recovery, shared with OpenReplica: parse, verify, and cut
+// a torn tail (synced) only once the rest is known to be sound.
+func load(d env.Disk, name string) ([]Entry, error) {
+	b, _ := d.Read(name)
+	entries, valid, err := ParseFile(name, b)
+	if err != nil {
+		return nil, err
 	}
 	if err := Verify(entries); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, name, err)
@@ -56,7 +58,29 @@ func Open(d env.Disk, name string) (*Log, error) {
 		d.Write(name, b[:valid])
 		d.Sync()
 	}
-	return &Log{disk: d, name: name, entries: entries}, nil
+	return entries, nil
+}
+
+// ParseFile decodes the bytes of a log or replica file the way Open reads
+// them, without touching any disk: the entries of its whole records, and
+// the length of the sound prefix (what follows it is a torn tail, which
+// Open cuts). Damage the fault model does not explain is ErrCorrupt. It
+// does not verify the chain, so a reader (the world, at the end of a run)
+// can ask Verify where it breaks.
+func ParseFile(name string, b []byte) (entries []Entry, valid int, err error) {
+	recs, valid := env.ReadRecords(b)
+	if !tornTail(b[valid:]) {
+		return nil, 0, fmt.Errorf("%w: %s: damaged record after entry %d (offset %d)", ErrCorrupt, name, len(recs), valid)
+	}
+	entries = make([]Entry, 0, len(recs))
+	for i, r := range recs {
+		e, err := Decode(r)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%w: %s: record %d: %w", ErrCorrupt, name, i+1, err)
+		}
+		entries = append(entries, e)
+	}
+	return entries, valid, nil
 }
 
 // tornTail reports whether rest, the bytes after the last whole record,
@@ -131,4 +155,12 @@ func (l *Log) Entries(from uint64) []Entry {
 	// An Entry holds only strings and arrays: copying the slice is a deep
 	// copy, so callers cannot reach the log's memory.
 	return append([]Entry(nil), batch...)
+}
+
+// At returns the entry at Seq seq, if the log holds it.
+func (l *Log) At(seq uint64) (Entry, bool) {
+	if seq == 0 || seq > uint64(len(l.entries)) {
+		return Entry{}, false
+	}
+	return l.entries[seq-1], true
 }

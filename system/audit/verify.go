@@ -117,6 +117,11 @@ func VerifyHead(entries []Entry, seq uint64, hash [32]byte) error {
 	if err := Verify(entries); err != nil {
 		return err
 	}
+	return reaches(entries, seq, hash)
+}
+
+// reaches checks that a verified chain holds the head (seq, hash).
+func reaches(entries []Entry, seq uint64, hash [32]byte) error {
 	switch {
 	case seq == 0 && hash != [32]byte{}:
 		return broken(0, ReasonMalformed) // no log has this head
