@@ -120,6 +120,20 @@ func (r *Report) Markdown() []byte {
 		}
 	}
 
+	if k := r.Risk; k != nil {
+		p("\n## Risk engine\n\n")
+		p("Scored: %d operations (allow %d, hold %d, limit %d, freeze %d). Review cases: %d opened, %d released, %d confirmed, %d open at the end; backlog at most %d; decided in %s on average (at most %s).\n\n",
+			k.Scored, k.Actions["allow"], k.Actions["hold"], k.Actions["limit"], k.Actions["freeze"], k.Cases, k.Released, k.Confirmed, k.OpenAtEnd, k.BacklogMax, dur(k.ReviewMean), dur(k.ReviewMax))
+		p("| truth | users | operations | flagged | users frozen | time to freeze (mean) |\n|---|---|---|---|---|---|\n")
+		for _, t := range k.Typologies {
+			ttf := "-"
+			if t.Frozen > 0 {
+				ttf = dur(t.FreezeMeanNS)
+			}
+			p("| %s | %d | %d | %d | %d | %s |\n", t.Label, t.Users, t.Ops, t.Flagged, t.Frozen, ttf)
+		}
+	}
+
 	p("\n## Faults\n\n")
 	kinds := make([]string, 0, len(r.FaultCounts))
 	for k := range r.FaultCounts {

@@ -55,6 +55,7 @@ type Report struct {
 
 	Signing []SigningStats `json:"signing,omitempty"`
 	Custody *Custody       `json:"custody,omitempty"`
+	Risk    *Risk          `json:"risk,omitempty"`
 
 	Ops   OpStats   `json:"ops"`
 	World WorldInfo `json:"world"`
@@ -239,4 +240,37 @@ func Decode(b []byte) (*Report, error) {
 		return nil, fmt.Errorf("reports: report.json format %d, this build reads %d", r.Format, FormatVersion)
 	}
 	return &r, nil
+}
+
+// Risk is the risk engine's figures in a run with the risk layer: what it
+// scored and decided, per typology against the world's truth, and how the
+// review queue kept up. Precision and recall are the RISK-QUALITY
+// expectation's.
+type Risk struct {
+	Scored  int            `json:"scored"`  // operations scored (first answer per subject)
+	Actions map[string]int `json:"actions"` // by action: allow, hold, limit, freeze
+	// Typologies: per label of the world's truth (typologies, and benign
+	// look-alikes as "benign look-alike"), how the engine met it.
+	Typologies []RiskTypology `json:"typologies"`
+	Cases      int            `json:"cases_opened"`
+	Released   int            `json:"cases_released"`
+	Confirmed  int            `json:"cases_confirmed"`
+	BacklogMax int            `json:"backlog_max"` // most review cases open at once
+	OpenAtEnd  int            `json:"open_at_end"`
+	// ReviewMean and ReviewMax: case open to decision, ns.
+	ReviewMean int64 `json:"review_mean_ns"`
+	ReviewMax  int64 `json:"review_max_ns"`
+}
+
+// RiskTypology is one truth label's row: its users and operations, how
+// many operations the engine flagged (anything but allow), how many of the
+// users were frozen, and the mean time from a user's first labeled
+// operation to their account's freeze.
+type RiskTypology struct {
+	Label        string `json:"label"`
+	Users        int    `json:"users"`
+	Ops          int    `json:"ops"`
+	Flagged      int    `json:"flagged"`
+	Frozen       int    `json:"users_frozen"`
+	FreezeMeanNS int64  `json:"freeze_mean_ns"`
 }

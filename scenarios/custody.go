@@ -117,7 +117,7 @@ func (d *inProcess) installMPC(s *Scenario, seed uint64) (map[mpc.KeyID][]byte, 
 		}
 		genesis = append(genesis, chain.Allocation{Address: chain.MustExternalKey(seed, "user-1", flavour).Address, Amount: chainGenesis})
 		if d.custody != nil && flavour == chain.Secp256k1 {
-			genesis = d.custody.genesis(seed, flavour, pubs)
+			genesis = append(d.custody.genesis(seed, flavour, pubs), anchorGenesis(seed, flavour, d.topo)...)
 		}
 		cfg := chain.Config{ID: cn.ID, Flavour: flavour, Genesis: genesis}
 		if err := cfg.Validate(); err != nil {

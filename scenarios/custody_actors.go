@@ -73,6 +73,13 @@ type userActor struct {
 	submitID uint64
 	wds      int
 	cur      *userWithdrawal
+
+	// An AML actor (custody_risk.go) plays a script, not random
+	// operations: its own steps, outside senders, and its truth label.
+	script    []amlStep
+	senders   []*chain.Wallet
+	label     string
+	lookalike bool
 }
 
 type userWithdrawal struct {
@@ -87,6 +94,10 @@ func (u *userActor) Step(e env.Env, in env.Input) {
 	case env.InputStart:
 		u.proc = u.run.newProcess()
 		u.wallet = chain.NewWallet(u.key)
+		if u.label != "" {
+			u.amlStart(e)
+			return
+		}
 		e.After(u.gap(e, u.w.p.DepositEvery)/4, "deposit")
 		e.After(u.w.p.SweepWindow/2+u.gap(e, u.w.p.WithdrawEvery), "withdraw")
 	case env.InputTimer:
@@ -123,9 +134,7 @@ func (u *userActor) timer(e env.Env, tag string) {
 		if !u.issuing() {
 			return
 		}
-		tx := u.wallet.Transfer(u.hotAddr, u.amount(e, u.w.p.DepositMax), 10, wallet.MemoDeposit+u.account)
-		u.submitID++
-		e.Send(chainNode(chain.Secp256k1), chain.SubmitTx(u.submitID, tx))
+		u.deposit(e, u.wallet, u.amount(e, u.w.p.DepositMax))
 		e.After(u.gap(e, u.w.p.DepositEvery), "deposit")
 	case tag == "withdraw":
 		if !u.issuing() || u.cur != nil {
@@ -145,12 +154,21 @@ func (u *userActor) timer(e env.Env, tag string) {
 			p := sanctionedNames[(u.idx+u.wds)%len(sanctionedNames)]
 			to = chain.MustExternalKey(u.run.world.Seed(), p.name, chain.Secp256k1).Address
 		}
-		req := wallet.WithdrawRequest{ID: fmt.Sprintf("w%d-%d", u.idx, u.wds), User: u.account, To: to,
-			Amount: u.amount(e, u.w.p.AmountMax), Wallet: "hot", Initiator: initiator, RequestedAt: int64(u.run.world.Now())}
-		u.cur = &userWithdrawal{req: req, invoked: u.run.world.Now()}
-		u.run.record(history.Event{Kind: history.Invoke, Process: u.proc, Op: "withdraw", Key: req.ID, Value: req.Amount,
-			Detail: fmt.Sprintf("user=%s to=%s amount=%d wallet=hot initiator=%s", req.User, req.To, req.Amount, req.Initiator)})
-		u.send(e)
+		device, travel, lookalike := u.account+"-phone", false, false
+		if u.w.p.Risk {
+			// benign look-alikes: a trip abroad, a new phone
+			switch {
+			case (u.idx+u.wds)%11 == 0:
+				travel, lookalike = true, true
+			case (u.idx+u.wds)%13 == 0:
+				device, lookalike = u.account+"-newphone", true
+			}
+		}
+		u.lookalike = lookalike
+		u.startWithdrawal(e, to, u.amount(e, u.w.p.AmountMax), initiator, device, travel)
+		u.lookalike = false
+	case strings.HasPrefix(tag, "aml/"):
+		u.amlStep(e, strings.TrimPrefix(tag, "aml/"))
 	case strings.HasPrefix(tag, "retry/"):
 		if u.cur == nil || tag != fmt.Sprintf("retry/%s/%d", u.cur.req.ID, u.cur.attempt) {
 			return
@@ -161,6 +179,45 @@ func (u *userActor) timer(e env.Env, tag string) {
 		}
 		u.send(e)
 	}
+}
+
+// deposit pays amount from w (the user's own address or an outside
+// sender) to the hot address, credited to this user's account.
+func (u *userActor) deposit(e env.Env, w *chain.Wallet, amount int64) {
+	tx := w.Transfer(u.hotAddr, amount, 10, wallet.MemoDeposit+u.account)
+	u.submitID++
+	e.Send(chainNode(chain.Secp256k1), chain.SubmitTx(u.submitID, tx))
+	u.run.noteTruth(chain.TxID(tx), u.account, u.truthLabel(), u.lookalike)
+}
+
+// withdraw asks for a withdrawal initiated by the user.
+func (u *userActor) withdraw(e env.Env, to string, amount int64, device string, travel bool) {
+	u.wds++
+	u.startWithdrawal(e, to, amount, "user:"+u.account, device, travel)
+}
+
+func (u *userActor) truthLabel() string {
+	if u.label == "" {
+		return labelBenign
+	}
+	return u.label
+}
+
+func (u *userActor) startWithdrawal(e env.Env, to string, amount int64, initiator, device string, travel bool) {
+	req := wallet.WithdrawRequest{ID: fmt.Sprintf("w%d-%d", u.idx, u.wds), User: u.account, To: to,
+		Amount: amount, Wallet: "hot", Initiator: initiator, RequestedAt: int64(u.run.world.Now())}
+	if u.w.p.Risk {
+		lat, lon := userPlace(u.run.world.Seed(), u.account)
+		if travel {
+			lat, lon = antipode(lat, lon)
+		}
+		req.Device, req.GeoKnown, req.LatE6, req.LonE6 = device, true, lat, lon
+		u.run.noteTruth(req.ID, u.account, u.truthLabel(), u.lookalike)
+	}
+	u.cur = &userWithdrawal{req: req, invoked: u.run.world.Now()}
+	u.run.record(history.Event{Kind: history.Invoke, Process: u.proc, Op: "withdraw", Key: req.ID, Value: req.Amount,
+		Detail: fmt.Sprintf("user=%s to=%s amount=%d wallet=hot initiator=%s", req.User, req.To, req.Amount, req.Initiator)})
+	u.send(e)
 }
 
 func (u *userActor) send(e env.Env) {
@@ -185,7 +242,7 @@ func (u *userActor) message(e env.Env, in env.Input) {
 		u.run.record(history.Event{Kind: kind, Process: u.proc, Op: "withdraw", Key: st.ID, Value: u.cur.req.Amount,
 			Node: string(in.From), Error: st.Err, Detail: "txid=" + st.TxID})
 		u.cur = nil
-		if u.issuing() {
+		if u.issuing() && u.label == "" {
 			e.After(u.gap(e, u.w.p.WithdrawEvery), "withdraw")
 		}
 		return

@@ -16,6 +16,7 @@ import (
 	"vaultdrill/system/courier"
 	"vaultdrill/system/env"
 	"vaultdrill/system/mpc"
+	"vaultdrill/system/risk"
 	"vaultdrill/system/signer"
 	"vaultdrill/system/topology"
 	"vaultdrill/system/wallet"
@@ -58,6 +59,14 @@ type custodyParams struct {
 	ScreeningOutageFor time.Duration `yaml:"screening_outage_for"`
 	Bug                string        `yaml:"bug"`    // a wallet bug (system/wallet), count-initiator, or fail-open (screening)
 	Attack             string        `yaml:"attack"` // tamper-destination: wallet-1 is an insider
+	// Risk: a risk node scores every withdrawal and credited deposit,
+	// Reviewers work its review queue, each case taking about
+	// ReviewDelay; AML accounts play each typology (and as many play its
+	// benign look-alike), after the users (custody_risk.go).
+	Risk        bool          `yaml:"risk"`
+	Reviewers   int           `yaml:"reviewers"`
+	ReviewDelay time.Duration `yaml:"review_delay"`
+	AML         int           `yaml:"aml"`
 }
 
 func defaultCustodyParams() custodyParams {
@@ -68,6 +77,7 @@ func defaultCustodyParams() custodyParams {
 		VelocityLimit: 15_000_000_000, VelocityWindow: time.Hour,
 		AttemptTimeout: 30 * time.Minute, OpTimeout: 8 * time.Hour, Quiet: time.Hour,
 		HotGenesis: 5_000_000_000, ColdGenesis: 995_000_000_000,
+		Reviewers: 2, ReviewDelay: 15 * time.Minute,
 	}
 }
 
@@ -94,7 +104,11 @@ func newCustodyWorkload(file string, n *yaml.Node) (Workload, error) {
 		bad = "deposit_every and withdraw_every must be positive"
 	case p.AmountMax < 1_000_000 || p.DepositMax < 1_000_000:
 		bad = "amount_max and deposit_max must be at least 1000000"
-	case p.UserGenesis < 0 || p.UserGenesis*int64(p.Users) >= p.HotGenesis+p.ColdGenesis:
+	case p.AML < 0 || p.AML > 50 || (p.AML > 0 && !p.Risk):
+		bad = "aml must be 0..50 and needs risk: true"
+	case p.Risk && (p.Reviewers < 1 || p.Reviewers > 50 || p.ReviewDelay <= 0):
+		bad = "with risk, reviewers must be 1..50 and review_delay positive"
+	case p.UserGenesis < 0 || p.UserGenesis*int64(p.accountCount()) >= p.HotGenesis+p.ColdGenesis:
 		bad = "user_genesis must be non-negative and the users' total below the custody holdings"
 	case p.CourierHop <= 0 || p.Confirmations < 1 || p.SweepWindow <= 0 || p.SweepSettle <= 0 || p.SweepSettle >= p.SweepWindow:
 		bad = "courier_hop, confirmations, sweep_window must be positive and 0 < sweep_settle < sweep_window"
@@ -110,7 +124,10 @@ func newCustodyWorkload(file string, n *yaml.Node) (Workload, error) {
 	if p.SanctionedEvery < 0 || p.SanctionsUpdate < 0 || p.ScreeningOutageAt < 0 || p.ScreeningOutageFor < 0 {
 		bad = "sanctioned_every, sanctions_update and the screening outage must not be negative"
 	}
-	if p.Bug != "" && p.Bug != "count-initiator" && p.Bug != "fail-open" {
+	if p.Bug == string(risk.BugAutoRelease) && !p.Risk {
+		bad = "bug auto-release plants a risk-node weakness: it needs risk: true"
+	}
+	if p.Bug != "" && p.Bug != "count-initiator" && p.Bug != "fail-open" && p.Bug != string(risk.BugAutoRelease) {
 		if _, err := wallet.ParseBug(p.Bug); err != nil {
 			bad = err.Error()
 		}
@@ -132,7 +149,7 @@ func (w *custodyWorkload) Stop() { w.stopped = true }
 // Accounts are read once at the end: every user and the house.
 func (w *custodyWorkload) Accounts() []string {
 	out := []string{"house"}
-	for i := 1; i <= w.p.Users; i++ {
+	for i := 1; i <= w.p.accountCount(); i++ {
 		out = append(out, fmt.Sprintf("u%d", i))
 	}
 	return out
@@ -289,12 +306,17 @@ func (w *custodyWorkload) Install(r *run) {
 		approverNodes = append(approverNodes, d.node)
 	}
 	wbug := wallet.Bug(p.Bug)
-	if p.Bug == "fail-open" {
-		wbug = "" // a screening bug, planted in the oracle
+	if p.Bug == "fail-open" || p.Bug == string(risk.BugAutoRelease) {
+		wbug = "" // a screening or risk-node bug, planted there
 	}
 	oracle, err := r.installCompliance(p)
 	if err != nil {
 		panic(err.Error()) // the lists are built above from fixed names; a parse error is a bug here
+	}
+	riskID := r.installRisk(p, cs.wallets)
+	var profiles map[string]wallet.Profile
+	if riskID != "" {
+		profiles = r.riskProfiles(p)
 	}
 	ledgerRegions := map[env.NodeID]string{}
 	for _, l := range r.topo.LedgerIDs() {
@@ -306,12 +328,13 @@ func (w *custodyWorkload) Install(r *run) {
 			Courier: courierNode, Approvers: approverNodes, Screener: oracle, Policy: cs.policy, Registry: cs.registry,
 			Confirmations: p.Confirmations, Fee: 10, Sweeper: true, Region: string(r.topo.RegionOf(id)), LedgerRegions: ledgerRegions, SweepWindow: p.SweepWindow,
 			HotTarget: total / 20, RefillFloor: total / 50, VelocityLimit: p.VelocityLimit, VelocityWindow: p.VelocityWindow,
-			ColdAttempt: 40 * p.CourierHop, Bug: wbug,
+			ColdAttempt: 40 * p.CourierHop, Bug: wbug, Risk: riskID, Profiles: profiles,
 		}
 		if p.Attack == "tamper-destination" && i == 0 {
 			cfg.Attack = p.Attack
 			cfg.AttackAddress = chain.MustExternalKey(r.world.Seed(), "attacker", flavour).Address
 		}
+		cfg.AuditTrail = r.auditTrailConfig(id, cs.wallets, flavour)
 		region := r.topo.RegionOf(id)
 		r.world.Add(id, region, func() env.Node { return wallet.New(cfg) })
 	}
@@ -323,17 +346,23 @@ func (w *custodyWorkload) Install(r *run) {
 		r.world.Add(d.node, clientRegion, func() env.Node { return a })
 	}
 	// Users, the final reader, the genesis setup, the holdings sampler.
-	for i := 1; i <= p.Users; i++ {
+	for i := 1; i <= p.accountCount(); i++ {
 		u := &userActor{run: r, w: w, idx: i, account: fmt.Sprintf("u%d", i),
 			key: chain.MustExternalKey(r.world.Seed(), fmt.Sprintf("user-%d", i), flavour), hotAddr: hotAddr}
+		if i > p.Users {
+			u.script, u.label, u.lookalike, _ = amlScript(p, i)
+			for k := 1; k <= smurfSenders; k++ {
+				u.senders = append(u.senders, chain.NewWallet(chain.MustExternalKey(r.world.Seed(), smurfName(i, k), flavour)))
+			}
+		}
 		r.world.Add(env.NodeID(fmt.Sprintf("user-%d", i)), clientRegion, func() env.Node { return u })
 	}
 	reader := &ledgerClients{p: ledgerClientsParams{Clients: 1, Accounts: 1, Rate: 1, AttemptTimeout: 500 * time.Millisecond, OpTimeout: 5 * time.Second}, stopped: true}
 	c := &client{run: r, w: reader, id: readerNode, idx: 1, accounts: nil, think: time.Hour, replicas: r.topo.LedgerIDs()}
 	r.world.Add(readerNode, clientRegion, func() env.Node { return c })
 	su := &setupActor{run: r, replicas: r.topo.LedgerIDs()}
-	su.grants = append(su.grants, grant{"house", total - int64(p.Users)*p.UserGenesis})
-	for i := 1; i <= p.Users && p.UserGenesis > 0; i++ {
+	su.grants = append(su.grants, grant{"house", total - int64(p.accountCount())*p.UserGenesis})
+	for i := 1; i <= p.accountCount() && p.UserGenesis > 0; i++ {
 		su.grants = append(su.grants, grant{fmt.Sprintf("u%d", i), p.UserGenesis})
 	}
 	r.world.Add(setupNode, clientRegion, func() env.Node { return su })
@@ -347,8 +376,13 @@ func (cs *custodySetup) genesis(seed uint64, flavour string, pubs map[mpc.KeyID]
 	hotAddr, _ := chain.Address(flavour, pubs[mpc.KeyHot])
 	coldAddr, _ := chain.Address(flavour, pubs[mpc.KeyCold])
 	out := []chain.Allocation{{Address: hotAddr, Amount: cs.p.HotGenesis}, {Address: coldAddr, Amount: cs.p.ColdGenesis}}
-	for i := 1; i <= cs.p.Users; i++ {
+	for i := 1; i <= cs.p.accountCount(); i++ {
 		out = append(out, chain.Allocation{Address: chain.MustExternalKey(seed, fmt.Sprintf("user-%d", i), flavour).Address, Amount: userGenesis})
+		if i > cs.p.Users {
+			for k := 1; k <= smurfSenders; k++ {
+				out = append(out, chain.Allocation{Address: chain.MustExternalKey(seed, smurfName(i, k), flavour).Address, Amount: userGenesis})
+			}
+		}
 	}
 	return out
 }

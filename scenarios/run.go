@@ -62,6 +62,9 @@ type run struct {
 	procs   int
 	counts  map[string]int
 	tl      []reports.TimelineItem
+	// truth is the label of every subject an actor made (world.truth),
+	// when the custody run has its risk layer; reviewers investigate it.
+	truth map[string]string
 }
 
 func (r *run) newProcess() int {
@@ -237,6 +240,7 @@ func (r *run) finish(advance func(time.Duration) bool) {
 		// the world's last look at the chain, for INV-CONSERVE
 		r.world.Inject(finalSender, samplerNode, []byte("final"))
 		advance(r.world.Now() + time.Second)
+		r.auditTrailFinal(advance) // the world reads the audit trail (audit_trail.go)
 	}
 }
 
@@ -364,6 +368,7 @@ func (r *run) report(opt Options, plan faults.Plan, interrupted bool) *reports.R
 	}
 	if r.custody != nil {
 		rep.Custody = custodyStats(r.hist, r.obs)
+		rep.Risk = riskStats(r.obs)
 	}
 	rep.Ops = opStats(r.hist)
 	net := r.world.Network()

@@ -35,10 +35,10 @@ const (
 // ParseBug checks a bug name.
 func ParseBug(s string) (Bug, error) {
 	switch b := Bug(s); b {
-	case "", BugCountInitiator, BugSweepShortfall, BugRetryNewNonce, BugZeroConf, BugAirgapBypass:
+	case "", BugCountInitiator, BugSweepShortfall, BugRetryNewNonce, BugZeroConf, BugAirgapBypass, BugAuditSkipField:
 		return b, nil
 	}
-	return "", fmt.Errorf("wallet: unknown bug %q (count-initiator, sweep-shortfall, retry-new-nonce, zero-conf, airgap-bypass)", s)
+	return "", fmt.Errorf("wallet: unknown bug %q (count-initiator, sweep-shortfall, retry-new-nonce, zero-conf, airgap-bypass, audit-skip-field)", s)
 }
 
 // Screening is a compliance decision: allow, hold or deny, why, and the
@@ -68,6 +68,12 @@ type Config struct {
 	Screener  Screener
 	Policy    approval.Policy
 	Registry  *approval.Registry
+	// Risk is the risk node (system/risk) every withdrawal and credited
+	// deposit is scored by; empty: no risk engine, every withdrawal
+	// allowed and recorded as the default. Profiles are the users' homes,
+	// devices and opening dates the risk features need.
+	Risk     env.NodeID
+	Profiles map[string]Profile
 	// Confirmations: a deposit is credited, and a withdrawal settled, at
 	// this many confirmations.
 	Confirmations int
@@ -94,6 +100,9 @@ type Config struct {
 	Attack        string
 	AttackAddress string
 	Bug           Bug
+	// AuditTrail: where the audit log is replicated and anchored
+	// (replicate.go, anchor.go).
+	AuditTrail AuditTrailConfig
 	// Bounds and timeouts (defaults in withDefaults).
 	LedgerAttempt  time.Duration // one ledger request attempt
 	ChainAttempt   time.Duration // one chain request attempt
@@ -102,6 +111,8 @@ type Config struct {
 	PollEvery      time.Duration // confirmation polling
 	ApprovalResend time.Duration // re-ask approvers who did not answer
 	ActiveMax      int           // withdrawals in progress at once
+	RiskAttempt    time.Duration // resend a score request or status question
+	HoldPoll       time.Duration // ask how a held withdrawal's review case stands
 }
 
 func (c Config) withDefaults() Config {
@@ -116,6 +127,8 @@ func (c Config) withDefaults() Config {
 	def(&c.ColdAttempt, 12*time.Hour)
 	def(&c.PollEvery, 10*time.Second)
 	def(&c.ApprovalResend, 10*time.Minute)
+	def(&c.RiskAttempt, 5*time.Second)
+	def(&c.HoldPoll, time.Minute)
 	def(&c.SweepWindow, time.Hour)
 	def(&c.VelocityWindow, time.Hour)
 	if c.Confirmations <= 0 {

@@ -58,16 +58,35 @@
 // # What is durable where
 //
 // The wallet node keeps no state of its own but its transfer notes, its
-// scan height and its audit log: reservations, nonces, credits
+// scan height, its audit log, its replicas of its peers' logs and its
+// anchor note: reservations, nonces, credits
 // and fees are in the replicated ledger, keyed for idempotency, and the
 // payments are on the chain. Losing a wallet node, or its region, loses
 // only work in progress, which the clients' retries redo.
 //
+// # The audit trail (record.go, replicate.go, anchor.go)
+//
+// Every decision is appended to the node's own log (wallet/audit) before
+// its effect, stamped with the machine it was taken on (Device, IP). Every
+// AuditTrail.ReplicateEvery the node sends each peer wallet node (in the
+// other regions) one batch (90 AuditBatch, at most BatchMax entries) from
+// the head that peer last acknowledged; the peer stores it in its
+// audit.Replica of this node's log (wallet/replica/ORIGIN), synced, and
+// answers with its head (91 AuditAck; 92-93 reserved). A refused batch is
+// reported (audit.replica_reject) and never stored. Every AnchorEvery the
+// node publishes its head on the chain: a transaction of 1 unit from its
+// anchor address (a plain key, not a custody key: it holds only fees) to
+// AnchorSink, memo audit.Anchor. The anchor in progress is noted on disk
+// (wallet/anchor) before it is first sent and resent unchanged until the
+// chain's nonce passes it, so one head costs one nonce. While the node is
+// cut off its audit sink it neither replicates, stores replicas nor
+// anchors.
+//
 // # Planted bugs
 //
 // Config.Bug plants one known bug (count-initiator, sweep-shortfall,
-// retry-new-nonce, zero-conf, airgap-bypass) so the custody checkers can
-// show they catch it.
+// retry-new-nonce, zero-conf, airgap-bypass, audit-skip-field) so the
+// custody checkers can show they catch it.
 //
 // Determinism: time, randomness and I/O only through env.Env; maps are
 // looked up, never ranged over where order matters.

@@ -28,6 +28,12 @@ type WithdrawRequest struct {
 	// RequestedAt is the client's clock at the first attempt (Unix ns): the
 	// velocity window the withdrawal counts in.
 	RequestedAt int64 `json:"requested_at"`
+	// Where the request came from, for the risk engine: the client's
+	// device fingerprint and place (micro-degrees), when known.
+	Device   string `json:"device,omitempty"`
+	GeoKnown bool   `json:"geo_known,omitempty"`
+	LatE6    int32  `json:"lat_e6,omitempty"`
+	LonE6    int32  `json:"lon_e6,omitempty"`
 }
 
 // Final states a WithdrawStatus reports.

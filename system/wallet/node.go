@@ -9,6 +9,7 @@ import (
 	"vaultdrill/system/chain"
 	"vaultdrill/system/courier"
 	"vaultdrill/system/env"
+	"vaultdrill/system/risk"
 	"vaultdrill/system/signer"
 )
 
@@ -49,9 +50,17 @@ type Node struct {
 	wds     map[string]*withdrawal
 	wdOrder []string // arrival order, for deterministic timers
 	audit   *auditLog
+
+	// deposit scores awaiting the risk node's answer, by txid, in order
+	riskDeps     map[string]risk.ScoreRequest
+	riskDepOrder []string
+	riskDepTimer bool
+
 	// auditDown: the harness cut this node off its audit sink (a fault);
 	// halted: a halt has been reported and no entry recorded since.
 	auditDown, halted bool
+	// trail: replication and anchoring of the audit log (replicate.go)
+	trail trailState
 
 	// sweeper state
 	scanned   uint64 // highest block height whose deposits are credited
@@ -79,9 +88,11 @@ func (n *Node) Step(e env.Env, in env.Input) {
 func (n *Node) start(e env.Env) {
 	n.ledgerCalls, n.chainCalls, n.signCalls = map[uint64]*ledgerCall{}, map[uint64]*chainCall{}, map[uint64]*signCall{}
 	n.wds, n.wdOrder = map[string]*withdrawal{}, nil
+	n.riskDeps, n.riskDepOrder, n.riskDepTimer = map[string]risk.ScoreRequest{}, nil, false
 	n.internal, n.seenTxs = map[string]*transfer{}, map[string]bool{}
 	n.scanned, n.scanning, n.lastSweep = 0, false, -1
 	n.audit = openAudit(e, n.cfg.ID)
+	n.startAuditTrail(e)
 	if b, ok := e.Disk().Read(scannedFile); ok {
 		n.scanned, _ = strconv.ParseUint(string(b), 10, 64)
 	}
@@ -124,8 +135,12 @@ func (n *Node) timer(e env.Env, tag string) {
 		n.wdTimer(e, rest)
 	case "scan":
 		n.scan(e)
+	case "riskdep":
+		n.riskDepResend(e)
 	case "sweep":
 		n.sweepTick(e)
+	case "audit":
+		n.auditTrailTimer(e, rest)
 	case "xfer":
 		n.transferTimer(e, rest)
 	}
@@ -164,6 +179,10 @@ func (n *Node) receive(e env.Env, from env.NodeID, payload []byte) {
 		}
 	case MsgControl:
 		n.control(e, from, string(body))
+	case MsgAuditBatch, MsgAuditAck:
+		n.auditTrailMessage(e, from, t, payload)
+	case risk.MsgScoreAnswer, risk.MsgStatusAnswer, risk.MsgCaseClosed:
+		n.riskMessage(e, from, payload)
 	}
 }
 

@@ -32,14 +32,16 @@ func openAudit(e env.Env, id env.NodeID) *auditLog {
 // record appends one decision and reports whether it is on record. A
 // caller acts only on true (INV-AUDIT: an entry precedes its effect); on
 // false it takes the step again later, when the sink may be back. Actor is
-// this node; the access layer will add device and IP.
+// this node; Device and IP are the machine it runs on (auditStamp), as the
+// node's own decisions are taken there.
 func (n *Node) record(e env.Env, action, subject, decision, digest, detail string) bool {
 	if n.audit == nil || n.audit.log == nil || n.auditDown {
 		n.halt(e, "no audit sink can record "+action)
 		return false
 	}
+	device, ip := n.auditStamp()
 	_, err := n.audit.log.Append(audit.Entry{Time: e.Now(), Actor: string(n.cfg.ID), Action: action, Subject: subject,
-		Decision: decision, PolicyVersion: n.cfg.Policy.Version, Digest: digest, Detail: clip(detail)})
+		Decision: decision, PolicyVersion: n.cfg.Policy.Version, Digest: digest, Device: device, IP: ip, Detail: clip(detail)})
 	if err != nil {
 		e.Observe(env.ObserveKV("wallet.audit_error", "action", action, "subject", subject, "err", err.Error()))
 		n.halt(e, "audit append failed: "+err.Error())

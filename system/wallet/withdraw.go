@@ -48,6 +48,7 @@ type withdrawal struct {
 	reason    string
 	bumps     int
 	paidFee   int64 // the fee of the transaction the chain kept
+	risk      riskState
 }
 
 func (n *Node) withdrawRequest(e env.Env, from env.NodeID, r WithdrawRequest) {
@@ -109,8 +110,20 @@ func (n *Node) withdrawRequest(e env.Env, from env.NodeID, r WithdrawRequest) {
 			return
 		}
 	}
+	n.riskGate(e, w)
+}
+
+// reserve takes the amount from the user's balance (key wd:ID), then checks
+// the velocity allowance.
+func (n *Node) reserve(e env.Env, w *withdrawal) {
+	r := w.req
 	if !n.record(e, "withdrawal.reserve", r.ID, "apply", "", "") {
-		n.forget(w)
+		if n.cfg.Risk == "" {
+			n.forget(w)
+			return
+		}
+		w.risk.passed = false // asked again when the sink is back
+		e.After(n.cfg.PollEvery, "wd/risk/"+r.ID)
 		return
 	}
 	n.ledgerWrite(e, api.OpWithdraw, r.User, r.Amount, "wd:"+r.ID, func(e env.Env, resp api.Response) {
@@ -395,6 +408,8 @@ func (n *Node) wdTimer(e env.Env, rest string) {
 		}
 	case "velocity":
 		n.velocity(e, w)
+	case "risk":
+		n.riskTimer(e, w)
 	case "broadcast":
 		n.broadcast(e, w)
 	case "poll":

@@ -1,0 +1,65 @@
+package scenarios
+
+import (
+	"testing"
+
+	"vaultdrill/checkers"
+)
+
+// ciAML is aml-stress cut to CI length: five simulated hours, forty honest
+// users; the AML actors play their whole scripts inside it.
+var ciAML = []string{"duration=5h", "workload.params.users=40", "workload.params.approvers=4"}
+
+func runAML(t *testing.T, seed uint64, sets ...string) *Outcome {
+	t.Helper()
+	s, err := Load("aml-stress", append(append([]string{}, ciAML...), sets...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(s, Options{Seed: seed, Commit: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func resultOf(out *Outcome, checker string) checkers.Result {
+	for _, e := range out.Report.Expectations {
+		if e.Result.Checker == checker {
+			return e.Result
+		}
+	}
+	return checkers.Result{}
+}
+
+// The AML actors are caught, every one of them frozen, no frozen account
+// moves funds, and the engine's precision and recall against the truth are
+// reported (and above the drill's floor).
+func TestAMLStress(t *testing.T) {
+	out := runAML(t, 1)
+	if out.Report.Verdict != checkers.Valid {
+		t.Fatalf("verdict %s: %+v", out.Report.Verdict, out.Report.Expectations)
+	}
+	q := resultOf(out, checkers.CheckRiskQuality)
+	m := q.Measured
+	t.Logf("%s", q.Summary)
+	actors := int64(3 * len(amlKinds)) // aml: 3 per typology
+	if m["frozen_users"] != actors {
+		t.Errorf("%d AML actors frozen, want all %d: %v", m["frozen_users"], actors, m)
+	}
+	if m["precision_permille"] < 150 || m["recall_permille"] < 400 || m["lookalikes"] == 0 {
+		t.Errorf("precision %d‰, recall %d‰, look-alikes %d: below the drill's floor", m["precision_permille"], m["recall_permille"], m["lookalikes"])
+	}
+	if f := resultOf(out, checkers.CheckFrozen); f.Measured["freezes"] == 0 || f.Measured["releases"] == 0 {
+		t.Errorf("INV-FROZEN saw %v: want freezes and reviewer releases", f.Measured)
+	}
+}
+
+// A risk node that releases freezes by itself is caught by INV-FROZEN.
+func TestAMLStressAutoReleaseCaught(t *testing.T) {
+	// reviewers slower than the planted hour, so automation gets there first
+	out := runAML(t, 1, "workload.params.bug=auto-release", "workload.params.review_delay=3h")
+	if v := verdictOf(out, checkers.CheckFrozen); v != checkers.Invalid {
+		t.Fatalf("INV-FROZEN %s with a risk node releasing freezes by automation", v)
+	}
+}
