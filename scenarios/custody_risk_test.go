@@ -63,3 +63,16 @@ func TestAMLStressAutoReleaseCaught(t *testing.T) {
 		t.Fatalf("INV-FROZEN %s with a risk node releasing freezes by automation", v)
 	}
 }
+
+// The risk layer keeps the report a pure function of the seed: the risk
+// node's cases, the reviewers' delays and the AML actors' scripts all come
+// from the run's streams.
+func TestAMLStressDeterministic(t *testing.T) {
+	a, b := runAML(t, 7, "duration=3h"), runAML(t, 7, "duration=3h")
+	if a.Report.Risk == nil || a.Report.Risk.Scored == 0 {
+		t.Fatalf("no risk figures in the report: %+v", a.Report.Risk)
+	}
+	if string(a.Report.JSON()) != string(b.Report.JSON()) {
+		t.Fatal("same seed, different report")
+	}
+}
