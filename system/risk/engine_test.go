@@ -252,12 +252,6 @@ func TestDistance(t *testing.T) {
 			t.Errorf("distance %v-%v = %d km, want %d..%d and symmetric", c.a, c.b, d, c.min, c.max)
 		}
 	}
-	for _, n := range []uint64{0, 1, 2, 3, 4, 99, 100, 1 << 40, 1<<63 + 12345} {
-		r := isqrt(n)
-		if r*r > n || (r+1)*(r+1) <= n && r+1 < 1<<32 {
-			t.Errorf("isqrt(%d) = %d", n, r)
-		}
-	}
 }
 
 // The engine forgets the least recently active subject past its bound,
