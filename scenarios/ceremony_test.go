@@ -9,15 +9,7 @@ import (
 
 func runCeremonyDrill(t *testing.T, seed uint64, sets ...string) *Outcome {
 	t.Helper()
-	s, err := Load("key-ceremony", sets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := Run(s, Options{Seed: seed, Commit: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return runDrill(t, "key-ceremony", seed, sets...)
 }
 
 // The ceremony survives loss, duplication, reordering and a member crashed

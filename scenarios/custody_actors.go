@@ -164,9 +164,7 @@ func (u *userActor) timer(e env.Env, tag string) {
 				device, lookalike = u.account+"-newphone", true
 			}
 		}
-		u.lookalike = lookalike
-		u.startWithdrawal(e, to, u.amount(e, u.w.p.AmountMax), initiator, device, travel)
-		u.lookalike = false
+		u.startWithdrawal(e, to, u.amount(e, u.w.p.AmountMax), initiator, device, travel, lookalike)
 	case strings.HasPrefix(tag, "aml/"):
 		u.amlStep(e, strings.TrimPrefix(tag, "aml/"))
 	case strings.HasPrefix(tag, "retry/"):
@@ -193,7 +191,7 @@ func (u *userActor) deposit(e env.Env, w *chain.Wallet, amount int64) {
 // withdraw asks for a withdrawal initiated by the user.
 func (u *userActor) withdraw(e env.Env, to string, amount int64, device string, travel bool) {
 	u.wds++
-	u.startWithdrawal(e, to, amount, "user:"+u.account, device, travel)
+	u.startWithdrawal(e, to, amount, "user:"+u.account, device, travel, u.lookalike)
 }
 
 func (u *userActor) truthLabel() string {
@@ -203,7 +201,10 @@ func (u *userActor) truthLabel() string {
 	return u.label
 }
 
-func (u *userActor) startWithdrawal(e env.Env, to string, amount int64, initiator, device string, travel bool) {
+// startWithdrawal invokes a withdrawal; with the risk layer on it says
+// where the request comes from and reports the operation's truth
+// (lookalike: a benign operation built to resemble a typology).
+func (u *userActor) startWithdrawal(e env.Env, to string, amount int64, initiator, device string, travel, lookalike bool) {
 	req := wallet.WithdrawRequest{ID: fmt.Sprintf("w%d-%d", u.idx, u.wds), User: u.account, To: to,
 		Amount: amount, Wallet: "hot", Initiator: initiator, RequestedAt: int64(u.run.world.Now())}
 	if u.w.p.Risk {
@@ -212,7 +213,7 @@ func (u *userActor) startWithdrawal(e env.Env, to string, amount int64, initiato
 			lat, lon = antipode(lat, lon)
 		}
 		req.Device, req.GeoKnown, req.LatE6, req.LonE6 = device, true, lat, lon
-		u.run.noteTruth(req.ID, u.account, u.truthLabel(), u.lookalike)
+		u.run.noteTruth(req.ID, u.account, u.truthLabel(), lookalike)
 	}
 	u.cur = &userWithdrawal{req: req, invoked: u.run.world.Now()}
 	u.run.record(history.Event{Kind: history.Invoke, Process: u.proc, Op: "withdraw", Key: req.ID, Value: req.Amount,

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"strings"
 	"testing"
 
 	"vaultdrill/checkers"
@@ -12,15 +13,7 @@ var ciAML = []string{"duration=5h", "workload.params.users=40", "workload.params
 
 func runAML(t *testing.T, seed uint64, sets ...string) *Outcome {
 	t.Helper()
-	s, err := Load("aml-stress", append(append([]string{}, ciAML...), sets...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := Run(s, Options{Seed: seed, Commit: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return runDrill(t, "aml-stress", seed, append(append([]string{}, ciAML...), sets...)...)
 }
 
 func resultOf(out *Outcome, checker string) checkers.Result {
@@ -59,8 +52,9 @@ func TestAMLStress(t *testing.T) {
 func TestAMLStressAutoReleaseCaught(t *testing.T) {
 	// reviewers slower than the planted hour, so automation gets there first
 	out := runAML(t, 1, "workload.params.bug=auto-release", "workload.params.review_delay=3h")
-	if v := verdictOf(out, checkers.CheckFrozen); v != checkers.Invalid {
-		t.Fatalf("INV-FROZEN %s with a risk node releasing freezes by automation", v)
+	r := resultOf(out, checkers.CheckFrozen)
+	if r.Verdict != checkers.Invalid || !strings.Contains(r.Summary, "released by automation") {
+		t.Fatalf("INV-FROZEN %s with a risk node releasing freezes by automation, not naming it: %s", r.Verdict, r.Summary)
 	}
 }
 

@@ -20,15 +20,7 @@ var ciCustody = []string{
 
 func runCustody(t *testing.T, seed uint64, sets ...string) *Outcome {
 	t.Helper()
-	s, err := Load("withdrawal-chaos", append(append([]string{"mpc.engine=ideal"}, ciCustody...), sets...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := Run(s, Options{Seed: seed, Commit: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return runDrill(t, "withdrawal-chaos", seed, append(append([]string{"mpc.engine=ideal"}, ciCustody...), sets...)...)
 }
 
 func verdictOf(out *Outcome, checker string) checkers.Verdict {

@@ -286,15 +286,7 @@ func runOwnFaults(t *testing.T, seed uint64, plan string, extra ...string) *Outc
 	if plan != "" {
 		sets = append(sets, "faults.plan="+plan)
 	}
-	s, err := Load(file, sets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := Run(s, Options{Seed: seed, Commit: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return runDrill(t, file, seed, sets...)
 }
 
 // A signer crashed in the middle of a signing round: the same seed is run

@@ -25,8 +25,9 @@ type WithdrawRequest struct {
 	Amount    int64  `json:"amount"` // smallest units
 	Wallet    string `json:"wallet"` // "hot"
 	Initiator string `json:"initiator"`
-	// RequestedAt is the client's clock at the first attempt (Unix ns): the
-	// velocity window the withdrawal counts in.
+	// RequestedAt is the client's clock at the first attempt, in
+	// nanoseconds since env.Epoch: the velocity window the withdrawal
+	// counts in, and the time the risk engine scores it at.
 	RequestedAt int64 `json:"requested_at"`
 	// Where the request came from, for the risk engine: the client's
 	// device fingerprint and place (micro-degrees), when known.
