@@ -53,12 +53,14 @@ func sinkOutages(in Input, s *secFacts) (bad []OpRef, outages, halts int64) {
 
 // Audit (INV-AUDIT): every audit replica the world read at the end
 // (world.audit, the last one per node) verifies ok and left no field
-// empty; replicas holding the same number of entries have the same head;
-// and while the audit sinks are down no custody operation progresses
-// (sinkOutages). Replicas holding different numbers of entries may be a
-// prefix of one another or a fork: world.audit carries only the last
-// hash, so that cannot be told and the verdict is Unknown unless
-// something else is Invalid.
+// empty; replicas of the same log (the same origin field; facts without
+// one are all copies of one log) holding the same number of entries have
+// the same head; and while the audit sinks are down no custody operation
+// progresses (sinkOutages). Replicas of one log holding different numbers
+// of entries may be a prefix of one another or a fork: world.audit carries
+// only the last hash, so that cannot be told and the verdict is Unknown
+// unless something else is Invalid. Copies of different logs are never
+// compared.
 func Audit(in Input) Result {
 	res := Result{Checker: CheckAudit, Measured: map[string]int64{}}
 	s := readSecurity(in)
@@ -74,7 +76,7 @@ func Audit(in Input) Result {
 		entries    int64
 		f          fact
 	}
-	var reps []replica
+	logs := map[string][]replica{} // by origin
 	var bad []OpRef
 	var undecided []string
 	for _, node := range sortedKeys(last) {
@@ -92,26 +94,31 @@ func Audit(in Input) Result {
 			continue
 		}
 		res.Measured["entries_max"] = max(res.Measured["entries_max"], n)
-		reps = append(reps, replica{node: node, head: strings.ToLower(f.get("head")), entries: n, f: f})
+		o := f.get("origin")
+		logs[o] = append(logs[o], replica{node: node, head: strings.ToLower(f.get("head")), entries: n, f: f})
 	}
-	sort.SliceStable(reps, func(i, j int) bool { return reps[i].entries > reps[j].entries })
-	for i := 1; i < len(reps); i++ {
-		a, b := reps[0], reps[i]
-		for j := 0; j < i; j++ {
-			if reps[j].entries == b.entries {
-				a = reps[j]
-				break
+	res.Measured["logs"] = int64(len(logs))
+	for _, o := range sortedKeys(logs) {
+		reps := logs[o]
+		sort.SliceStable(reps, func(i, j int) bool { return reps[i].entries > reps[j].entries })
+		for i := 1; i < len(reps); i++ {
+			a, b := reps[0], reps[i]
+			for j := 0; j < i; j++ {
+				if reps[j].entries == b.entries {
+					a = reps[j]
+					break
+				}
 			}
-		}
-		switch {
-		case a.entries == b.entries && a.head != b.head:
-			res.Measured["forks"]++
-			bad = append(bad, b.f.ref(b.node, fmt.Sprintf("audit replicas %s and %s both hold %d entries but end in different heads %s and %s",
-				a.node, b.node, b.entries, abbrev(a.head), abbrev(b.head))))
-		case a.entries != b.entries:
-			res.Measured["shorter"]++
-			undecided = append(undecided, fmt.Sprintf("replica %s holds %d entries, %s holds %d: a prefix cannot be told from a fork by the heads alone",
-				b.node, b.entries, a.node, a.entries))
+			switch {
+			case a.entries == b.entries && a.head != b.head:
+				res.Measured["forks"]++
+				bad = append(bad, b.f.ref(b.node, fmt.Sprintf("audit replicas %s and %s both hold %d entries but end in different heads %s and %s",
+					a.node, b.node, b.entries, abbrev(a.head), abbrev(b.head))))
+			case a.entries != b.entries:
+				res.Measured["shorter"]++
+				undecided = append(undecided, fmt.Sprintf("replica %s holds %d entries, %s holds %d: a prefix cannot be told from a fork by the heads alone",
+					b.node, b.entries, a.node, a.entries))
+			}
 		}
 	}
 	ob, outages, halts := sinkOutages(in, s)

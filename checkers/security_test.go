@@ -377,6 +377,13 @@ func TestAudit(t *testing.T) {
 		replica("wallet-2", "42", "ab12", "ok", ""), // 10
 		replica("wallet-3", "42", "AB12", "ok", ""), // 11: case does not make another hash
 	)
+	copyOf := func(node, origin, entries, head string) history.Observation {
+		return ob(90*m, "", "world.audit", "node", node, "origin", origin, "entries", entries, "head", head, "verify", "ok", "missing_fields", "")
+	}
+	twoLogs := obs(
+		copyOf("wallet-1", "wallet-1", "40", "aa"), copyOf("wallet-2/replica/wallet-1", "wallet-1", "40", "aa"),
+		copyOf("wallet-2", "wallet-2", "35", "bb"), copyOf("wallet-1/replica/wallet-2", "wallet-2", "35", "bb"),
+	)
 	cases := []secCase{
 		{name: "clean", obs: clean, want: Valid},
 		{name: "a replica whose verify is not ok", obs: replace(clean, 10, "verify", "entry 17: prev hash mismatch"), want: Invalid, desc: "does not verify: entry 17"},
@@ -388,6 +395,12 @@ func TestAudit(t *testing.T) {
 		{name: "a shorter replica: prefix or fork cannot be told", obs: replace(clean, 11, "entries", "40", "head", "ef56"), want: Unknown},
 		{name: "the last read of a node counts", obs: cat(obs(replica("wallet-2", "42", "zz", "broken", "")), clean), want: Valid},
 		{name: "no audit facts", obs: clean[:2], want: Unknown},
+		// Copies of several logs, named by their origin: only copies of
+		// one log are compared.
+		{name: "two logs, each with its replica", obs: twoLogs, want: Valid},
+		{name: "a forked replica of one log", obs: replace(twoLogs, 3, "head", "cc"), want: Invalid, desc: "different heads"},
+		{name: "a replica of one log that lags", obs: replace(twoLogs, 3, "entries", "30", "head", "dd"), want: Unknown},
+		{name: "a copy that misses an anchor", obs: replace(twoLogs, 3, "verify", "anchor wallet-2@30: broken"), want: Invalid, desc: "does not verify"},
 	}
 	for i := range cases {
 		cases[i].check = Audit

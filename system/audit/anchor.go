@@ -116,7 +116,7 @@ func VerifyAnchors(entries []Entry, anchors []Anchor) error {
 		return err
 	}
 	for _, a := range anchors {
-		if err := reaches(entries, a.Seq, a.Hash); err != nil {
+		if err := Reaches(entries, a.Seq, a.Hash); err != nil {
 			return fmt.Errorf("anchor %s: %w", a, err)
 		}
 	}

@@ -117,11 +117,12 @@ func VerifyHead(entries []Entry, seq uint64, hash [32]byte) error {
 	if err := Verify(entries); err != nil {
 		return err
 	}
-	return reaches(entries, seq, hash)
+	return Reaches(entries, seq, hash)
 }
 
-// reaches checks that a verified chain holds the head (seq, hash).
-func reaches(entries []Entry, seq uint64, hash [32]byte) error {
+// Reaches checks that a chain, already verified, holds the head (seq,
+// hash): the prefix test without verifying the chain again.
+func Reaches(entries []Entry, seq uint64, hash [32]byte) error {
 	switch {
 	case seq == 0 && hash != [32]byte{}:
 		return broken(0, ReasonMalformed) // no log has this head
