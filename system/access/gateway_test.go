@@ -184,6 +184,25 @@ func TestAPIKeyScopes(t *testing.T) {
 	}
 }
 
+// A session request that names someone else's API key is malformed: it is
+// neither judged nor reported as the key owner's.
+func TestSessionRequestNamingAKey(t *testing.T) {
+	w := newWorld(t)
+	g := w.gateway("wallet-1", nil)
+	if _, err := g.AddAPIKey(KeySpec{ID: "bobkey", User: "bob", Scopes: []Scope{ScopeRead}}); err != nil {
+		t.Fatal(err)
+	}
+	sess := w.login(g, t0, "alice", "alice-phone")
+	d := w.do(g, t0.Add(time.Minute), Request{Kind: KindOp, User: "alice", Device: "alice-phone", Session: sess,
+		APIKey: "bobkey", Op: OpRead, Params: []string{"alice", "balance"}})
+	if d.Allowed() || !errors.Is(d.Err, ErrMalformed) {
+		t.Fatalf("a session request naming bob's key: %s %v", d.Result, d.Err)
+	}
+	if w.count("access.decision", "user=bob") != 0 {
+		t.Fatalf("reported as bob's: %v", w.facts)
+	}
+}
+
 func TestAPIKeyRateLimit(t *testing.T) {
 	w := newWorld(t)
 	g := w.gateway("wallet-1", func(c *Config) { c.KeyRateMax = 2 })
@@ -398,7 +417,7 @@ func TestCheckApprover(t *testing.T) {
 		{"an unregistered device", ApproverCheck{User: "bob", Device: "bob-laptop", Code: ok.Code, Biometric: BiometricNone}, ErrCredentials},
 		{"a low biometric score", ApproverCheck{User: "bob", Device: "bob-phone", Code: ok.Code, Biometric: 10}, ErrBiometric},
 		{"an unknown approver", ApproverCheck{User: "mallory", Device: "bob-phone", Code: ok.Code, Biometric: BiometricNone}, ErrCredentials},
-		{"a wrong code", ApproverCheck{User: "alice", Device: "alice-phone", Code: "abc", Biometric: BiometricNone}, ErrOTP},
+		{"a wrong code", ApproverCheck{User: "alice", Device: "alice-phone", Code: wrongCode(code(g, "alice", t0)), Biometric: BiometricNone}, ErrOTP},
 	} {
 		d := run(c.a)
 		if c.want == nil && !d.Allowed() || c.want != nil && !errors.Is(d.Err, c.want) {

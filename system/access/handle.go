@@ -23,10 +23,16 @@ func (g *Gateway) Handle(now time.Time, r Request) Decision {
 		return g.login(now, r, &f)
 	case r.Kind == KindOTP:
 		return g.reverify(now, r, &f)
-	case r.Kind == KindAPIKey || r.Kind == KindStepUp && r.APIKey != "":
+	case r.viaKey():
 		return g.keyOp(now, r, &f)
 	}
 	return g.sessionOp(now, r, &f)
+}
+
+// viaKey: the request is made with an API key (an API-key request, or the
+// answer to a step-up a key request was given), not a session.
+func (r *Request) viaKey() bool {
+	return r.Kind == KindAPIKey || r.Kind == KindStepUp && r.APIKey != ""
 }
 
 // check is the shape every request must have before any state is read.
@@ -45,7 +51,11 @@ func (r *Request) check() error {
 		return bad("api key and op needed")
 	case r.Kind == KindStepUp && r.Challenge == "":
 		return bad("challenge needed")
-	case r.Kind != KindAPIKey && !(r.Kind == KindStepUp && r.APIKey != "") && (!validID(r.User) || !validID(r.Device)):
+	case !r.viaKey() && (r.APIKey != "" || r.KeyToken != ""):
+		// a session request naming a key would be judged, and reported,
+		// as that key's owner's
+		return bad("an api key on a session request")
+	case !r.viaKey() && (!validID(r.User) || !validID(r.Device)):
 		return bad("user and device needed")
 	}
 	for _, s := range append([]string{r.Session, r.KeyToken, r.PIN, r.Code, r.Challenge, string(r.Op)}, r.Params...) {
@@ -61,7 +71,7 @@ func (g *Gateway) subjectOf(r Request) subjectOf {
 	switch {
 	case r.Kind == KindLogin || r.Kind == KindOTP:
 		return subjectOf{user: r.User, op: OpLogin, params: ParamsDigest(OpLogin, r.User, r.Device), subject: r.User, req: &r}
-	case r.APIKey != "":
+	case r.viaKey():
 		s := subjectOf{op: OpAPIKeyUse, params: ParamsDigest(OpAPIKeyUse, r.APIKey, string(r.Op)), subject: r.APIKey, req: &r}
 		if k := g.keys[r.APIKey]; k != nil {
 			s.user = k.user

@@ -182,3 +182,9 @@ func (w *world) count(kind string, match ...string) int {
 	}
 	return n
 }
+
+// wrongCode is a code of the right shape that is not c: the last digit
+// moved by one, so the check reaches the code comparison.
+func wrongCode(c string) string {
+	return c[:len(c)-1] + string(rune('0'+(c[len(c)-1]-'0'+1)%10))
+}

@@ -32,7 +32,7 @@ func TestStepUp(t *testing.T) {
 			want: ResultDeny, reason: "challenge-expired", wantErr: ErrChallenge},
 		{name: "just before expiry", edit: func(r *Request, at *time.Time) { *at = issueAt.Add(5*time.Minute - time.Second) },
 			want: ResultAllow, reason: "ok"},
-		{name: "a wrong code", edit: func(r *Request, _ *time.Time) { r.Code = "12345" },
+		{name: "a wrong code", edit: func(r *Request, _ *time.Time) { r.Code = wrongCode(r.Code) },
 			want: ResultDeny, reason: "challenge-otp", wantErr: ErrOTP},
 		{name: "the login's code again", edit: func(r *Request, at *time.Time) { r.Code, *at = "login", t0.Add(45*time.Second) },
 			want: ResultDeny, reason: "challenge-otp-replay", wantErr: ErrReplay},
