@@ -41,7 +41,8 @@ const (
 	anchorKeyPrefix = "audit-anchor/"
 	anchorSinkName  = "audit-anchor-sink"
 	// anchorFunding pays for every anchor of a long run (one every 10
-	// minutes, fee 10 bumped at most to 1000, 1 unit each) many times over.
+	// minutes, fee 10 bumped fourfold at most to 640, 1 unit each) many
+	// times over.
 	anchorFunding = 10_000_000
 	// auditSettleMax bounds the wait at the end for replicas to catch up
 	// with their origins before the world reads them.

@@ -29,13 +29,16 @@ func openAudit(e env.Env, id env.NodeID) *auditLog {
 	return &auditLog{log: l}
 }
 
+// sinkUp: the node can reach its audit log (no outage, a log open).
+func (n *Node) sinkUp() bool { return !n.auditDown && n.audit != nil && n.audit.log != nil }
+
 // record appends one decision and reports whether it is on record. A
 // caller acts only on true (INV-AUDIT: an entry precedes its effect); on
 // false it takes the step again later, when the sink may be back. Actor is
 // this node; Device and IP are the machine it runs on (auditStamp), as the
 // node's own decisions are taken there.
 func (n *Node) record(e env.Env, action, subject, decision, digest, detail string) bool {
-	if n.audit == nil || n.audit.log == nil || n.auditDown {
+	if !n.sinkUp() {
 		n.halt(e, "no audit sink can record "+action)
 		return false
 	}

@@ -184,9 +184,6 @@ func (n *Node) auditTrailTimer(e env.Env, rest string) {
 	}
 }
 
-// sinkUp: the node can reach its audit log (no outage, a log open).
-func (n *Node) sinkUp() bool { return !n.auditDown && n.audit != nil && n.audit.log != nil }
-
 // replicate sends every peer behind the head one batch, from the head it
 // last acknowledged (from the start after a restart: the overlap is
 // checked and acknowledged with the replica's true head).
@@ -258,14 +255,7 @@ func (n *Node) storeBatch(e env.Env, from env.NodeID, b AuditBatch) {
 }
 
 func (n *Node) acknowledged(e env.Env, from env.NodeID, a AuditAck) {
-	if n.trail.acked == nil || !n.sinkUp() {
-		return
-	}
-	known := false
-	for _, p := range n.peers() {
-		known = known || p == from
-	}
-	if !known {
+	if !n.sinkUp() || !hasNode(n.peers(), from) {
 		return
 	}
 	mine, ok := n.audit.log.At(a.Seq)
