@@ -116,7 +116,7 @@ func (g *Gateway) AddUser(s UserSpec) error {
 		return fmt.Errorf("%w: user %s: a %d-byte TOTP secret", ErrMalformed, s.ID, len(s.Secret))
 	case len(s.PIN) < 4 || len(s.PIN) > 64:
 		return fmt.Errorf("%w: user %s: PIN length", ErrMalformed, s.ID)
-	case !s.Home.valid():
+	case !s.Home.Valid():
 		return fmt.Errorf("%w: user %s: home", ErrMalformed, s.ID)
 	case len(s.Devices) > g.cfg.DevicesMax:
 		return fmt.Errorf("%w: user %s: %d devices", ErrBound, s.ID, len(s.Devices))

@@ -1,47 +1,14 @@
 package access
 
 import (
-	"fmt"
 	"time"
 
 	"vaultdrill/system/geo"
 )
 
-// Point is a position in microdegrees; the zero Point (Known false) is
+// Point is a position in microdegrees (system/geo); the zero Point is
 // "unknown".
-type Point struct {
-	Known        bool
-	LatE6, LonE6 int32
-}
-
-func (p Point) valid() bool {
-	if !p.Known {
-		return p.LatE6 == 0 && p.LonE6 == 0
-	}
-	return p.LatE6 >= -90_000_000 && p.LatE6 <= 90_000_000 && p.LonE6 >= -180_000_000 && p.LonE6 <= 180_000_000
-}
-
-// String is the geo field of access.decision: "lat,lon" in decimal
-// degrees, or empty when unknown.
-func (p Point) String() string {
-	if !p.Known {
-		return ""
-	}
-	return e6(p.LatE6) + "," + e6(p.LonE6)
-}
-
-func e6(v int32) string {
-	sign, a := "", int64(v)
-	if a < 0 {
-		sign, a = "-", -a
-	}
-	return fmt.Sprintf("%s%d.%06d", sign, a/1_000_000, a%1_000_000)
-}
-
-// DistanceKm is the distance between two known points in whole kilometres
-// (system/geo: integer arithmetic; under 1% off up to about 1000 km, the
-// range where the 50 km and 1000 km/h thresholds decide anything).
-func DistanceKm(a, b Point) int64 { return geo.Km(a.LatE6, a.LonE6, b.LatE6, b.LonE6) }
+type Point = geo.Point
 
 // impossibleTravel reports whether going from a (at ta) to b (at tb) is
 // more than minKm and faster than maxKmh, with its distance. Two logins
@@ -50,7 +17,7 @@ func impossibleTravel(a Point, ta time.Time, b Point, tb time.Time, minKm, maxKm
 	if !a.Known || !b.Known {
 		return false, 0
 	}
-	km := DistanceKm(a, b)
+	km := geo.DistanceKm(a, b) // under 1% off up to about 1000 km, where the thresholds decide
 	if km <= minKm {
 		return false, km
 	}

@@ -43,7 +43,7 @@ func (r *Request) check() error {
 		return bad("kind")
 	case !validID(r.ID):
 		return bad("request id")
-	case !r.Geo.valid() || r.Biometric < BiometricNone || r.Biometric > BiometricMax:
+	case !r.Geo.Valid() || r.Biometric < BiometricNone || r.Biometric > BiometricMax:
 		return bad("geo or biometric out of range")
 	case len(r.IP) > 64 || len(r.Params) > ParamsMax:
 		return bad("field bounds")

@@ -190,7 +190,7 @@ func DecodeRequest(b []byte) (Request, error) {
 			fail("geo: bool byte %d", p[0])
 		}
 		r.Geo = Point{Known: p[0] == 1, LatE6: int32(binary.BigEndian.Uint32(p[1:5])), LonE6: int32(binary.BigEndian.Uint32(p[5:9]))}
-		if !r.Geo.valid() {
+		if !r.Geo.Valid() {
 			fail("geo: %d,%d out of range (known %v)", r.Geo.LatE6, r.Geo.LonE6, r.Geo.Known)
 		}
 	}

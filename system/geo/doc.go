@@ -1,4 +1,5 @@
-// Package geo owns the one distance computation the custody system needs:
+// Package geo owns places and the one distance computation the custody
+// system needs: Point (microdegrees, known or not, with its text form) and
 // how far apart two places on Earth are, in whole kilometres, with no
 // floating point (the risk engine's geography feature and the access
 // gateway's impossible-travel check both decide on it, and a decision path

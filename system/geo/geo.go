@@ -1,5 +1,7 @@
 package geo
 
+import "fmt"
+
 // cosE4 is cos(d degrees) * 10000, rounded, for d = 0..90.
 var cosE4 = [91]int64{
 	10000, 9998, 9994, 9986, 9976, 9962, 9945, 9925, 9903, 9877, 9848, 9816, 9781, 9744, 9703, 9659, 9613, 9563,
@@ -53,4 +55,40 @@ func isqrt(n uint64) uint64 {
 		}
 	}
 	return r
+}
+
+// Point is a place in microdegrees; the zero Point (Known false) is
+// "unknown".
+type Point struct {
+	Known bool
+	LatE6 int32 // -90e6..90e6
+	LonE6 int32 // -180e6..180e6
+}
+
+// Valid: a known point within range, or the zero unknown one.
+func (p Point) Valid() bool {
+	if !p.Known {
+		return p.LatE6 == 0 && p.LonE6 == 0
+	}
+	return p.LatE6 >= -90_000_000 && p.LatE6 <= 90_000_000 && p.LonE6 >= -180_000_000 && p.LonE6 <= 180_000_000
+}
+
+// DistanceKm is Km between two points (both known).
+func DistanceKm(a, b Point) int64 { return Km(a.LatE6, a.LonE6, b.LatE6, b.LonE6) }
+
+// String is "lat,lon" in decimal degrees (six places), or empty when the
+// point is unknown.
+func (p Point) String() string {
+	if !p.Known {
+		return ""
+	}
+	return e6(p.LatE6) + "," + e6(p.LonE6)
+}
+
+func e6(v int32) string {
+	sign, a := "", int64(v)
+	if a < 0 {
+		sign, a = "-", -a
+	}
+	return fmt.Sprintf("%s%d.%06d", sign, a/1_000_000, a%1_000_000)
 }

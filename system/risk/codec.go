@@ -160,7 +160,7 @@ func (r *rbuf) point(what string) Point {
 		return Point{}
 	}
 	p := Point{Known: known, LatE6: int32(lat), LonE6: int32(lon)}
-	if !p.valid() {
+	if !p.Valid() {
 		r.fail("%s: %d,%d out of range (known %v)", what, lat, lon, known)
 	}
 	return p

@@ -3,6 +3,8 @@ package risk
 import (
 	"slices"
 	"time"
+
+	"vaultdrill/system/geo"
 )
 
 // Engine scores operations against the history of what it was shown. It
@@ -263,7 +265,7 @@ func (e *Engine) geoKm(ev Event, u *userHist) (int64, bool) {
 	best, ok := int64(0), false
 	for _, p := range []Point{ev.Home, u.lastGeo} {
 		if p.Known {
-			if d := DistanceKm(p, ev.Geo); !ok || d < best {
+			if d := geo.DistanceKm(p, ev.Geo); !ok || d < best {
 				best, ok = d, true
 			}
 		}

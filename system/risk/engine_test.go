@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"vaultdrill/system/env"
+	"vaultdrill/system/geo"
 )
 
 const (
@@ -248,7 +249,7 @@ func TestDistance(t *testing.T) {
 		{Point{Known: true, LatE6: -90_000_000}, Point{Known: true, LatE6: 90_000_000}, 20000, 20030},
 	}
 	for _, c := range cases {
-		if d := DistanceKm(c.a, c.b); d < c.min || d > c.max || d != DistanceKm(c.b, c.a) {
+		if d := geo.DistanceKm(c.a, c.b); d < c.min || d > c.max || d != geo.DistanceKm(c.b, c.a) {
 			t.Errorf("distance %v-%v = %d km, want %d..%d and symmetric", c.a, c.b, d, c.min, c.max)
 		}
 	}

@@ -3,6 +3,8 @@ package risk
 import (
 	"slices"
 	"time"
+
+	"vaultdrill/system/geo"
 )
 
 // Op is the kind of operation scored.
@@ -76,20 +78,9 @@ var Typologies = []Typology{TypologyMixer, TypologyPeelChain, TypologyStructurin
 
 func validTypology(t Typology) bool { return t == "" || slices.Contains(Typologies, t) }
 
-// Point is a position in microdegrees; the zero Point with Known false is
+// Point is a position in microdegrees (system/geo); the zero Point is
 // "unknown".
-type Point struct {
-	Known bool
-	LatE6 int32 // -90e6..90e6
-	LonE6 int32 // -180e6..180e6
-}
-
-func (p Point) valid() bool {
-	if !p.Known {
-		return p.LatE6 == 0 && p.LonE6 == 0
-	}
-	return p.LatE6 >= -90_000_000 && p.LatE6 <= 90_000_000 && p.LonE6 >= -180_000_000 && p.LonE6 <= 180_000_000
-}
+type Point = geo.Point
 
 // Event is one operation shown to the engine. The caller computes what
 // needs the chain or other components (taint and peel hops from
