@@ -36,7 +36,6 @@ type user struct {
 	id       string
 	secret   []byte
 	devices  []string // sorted, at most DevicesMax
-	home     Point
 	pin      [32]byte
 	scopes   []Scope
 	pinFails int
@@ -133,10 +132,11 @@ func (g *Gateway) AddUser(s UserSpec) error {
 	if scopes == nil {
 		scopes = slices.Clone(DefaultScopes)
 	}
-	u := &user{id: s.ID, secret: slices.Clone(s.Secret), devices: devs, home: s.Home, pin: pinHash(s.ID, s.PIN), scopes: scopes}
+	u := &user{id: s.ID, secret: slices.Clone(s.Secret), devices: devs, pin: pinHash(s.ID, s.PIN), scopes: scopes}
 	if s.Home.Known {
-		u.lastGeo = s.Home // a first login is judged against home, at any speed past
-		u.lastAt = time.Time{}
+		// a first login is judged against home; lastAt stays zero, so
+		// no speed since then is impossible
+		u.lastGeo = s.Home
 	}
 	g.users[s.ID] = u
 	return nil
