@@ -2,6 +2,7 @@ package checkers
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -444,4 +445,18 @@ func apikeyEffects(s *secFacts, t *attackTrace, start fact) []OpRef {
 		}
 	}
 	return out
+}
+
+// KnownAttack reports whether id is one of DOMAIN.md's attack ids (the
+// vocabulary's list).
+func KnownAttack(id string) bool { _, ok := attackFamily[id]; return ok }
+
+// AttackIDs lists the attack ids, sorted, comma-separated.
+func AttackIDs() string {
+	ids := make([]string, 0, len(attackFamily))
+	for id := range attackFamily { // determinism: allowed (sorted below)
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return strings.Join(ids, ", ")
 }
