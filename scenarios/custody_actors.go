@@ -23,6 +23,7 @@ import (
 // approved. A staff member asked to approve their own withdrawal approves it
 // too: the policy, not the human, must not count it.)
 type approverActor struct {
+	run  *run
 	d    approverDevice
 	asks map[string]approval.Subject
 	seq  uint64
@@ -46,10 +47,22 @@ func (a *approverActor) Step(e env.Env, in env.Input) {
 		if !ok {
 			return
 		}
+		resp := wallet.ApprovalResponse{Withdrawal: s.Withdrawal, Digest: hex.EncodeToString(s.Digest[:])}
+		if aw := a.run.custody.access; aw != nil {
+			// MFA: a code from a step the human has not used yet
+			now := a.run.world.Now()
+			if aw.step(now) <= aw.humanStep[a.d.human] {
+				e.After(aw.untilNextStep(now), in.Tag)
+				return
+			}
+			aw.humanStep[a.d.human] = aw.step(now)
+			bio := 880 + int(e.Rand().Int64N(120))
+			resp.Code, resp.Biometric = aw.code(a.d.human, now), &bio
+		}
 		delete(a.asks, in.Tag)
 		to := env.NodeID(in.Tag[strings.LastIndex(in.Tag, "/")+1:])
-		ap := approval.Sign(a.d.priv, a.d.device, a.d.human, s, e.Now())
-		e.Send(to, wallet.Encode(wallet.MsgApprovalResponse, wallet.ApprovalResponse{Withdrawal: s.Withdrawal, Approval: ap, Digest: hex.EncodeToString(s.Digest[:])}))
+		resp.Approval = approval.Sign(a.d.priv, a.d.device, a.d.human, s, e.Now())
+		e.Send(to, wallet.Encode(wallet.MsgApprovalResponse, resp))
 	}
 }
 
@@ -80,6 +93,10 @@ type userActor struct {
 	senders   []*chain.Wallet
 	label     string
 	lookalike bool
+
+	// acc: the gateway client, with workload.params.access
+	// (custody_access.go)
+	acc *userAccess
 }
 
 type userWithdrawal struct {
@@ -103,6 +120,9 @@ func (u *userActor) Step(e env.Env, in env.Input) {
 	case env.InputTimer:
 		u.timer(e, in.Tag)
 	case env.InputMessage:
+		if u.acc != nil && u.acc.c.message(e, in) {
+			return
+		}
 		u.message(e, in)
 	}
 }
@@ -129,6 +149,9 @@ func logUniform(f float64, lo, hi int64) int64 {
 }
 
 func (u *userActor) timer(e env.Env, tag string) {
+	if u.acc != nil && u.acc.c.timer(e, tag) {
+		return
+	}
 	switch {
 	case tag == "deposit":
 		if !u.issuing() {
@@ -145,7 +168,7 @@ func (u *userActor) timer(e env.Env, tag string) {
 		}
 		u.wds++
 		initiator := "user:" + u.account
-		if se := u.w.p.StaffEvery; se > 0 && (u.idx*31+u.wds)%se == 0 {
+		if se := u.w.p.StaffEvery; se > 0 && (u.idx*31+u.wds)%se == 0 && !u.w.p.Access {
 			initiator = fmt.Sprintf("h%d", 1+(u.idx+u.wds)%u.w.p.Approvers) // a staff member who also approves
 		}
 		to := u.key.Address
@@ -155,7 +178,7 @@ func (u *userActor) timer(e env.Env, tag string) {
 			to = chain.MustExternalKey(u.run.world.Seed(), p.name, chain.Secp256k1).Address
 		}
 		device, travel, lookalike := u.account+"-phone", false, false
-		if u.w.p.Risk {
+		if u.w.p.Risk || u.w.p.Access {
 			// benign look-alikes: a trip abroad, a new phone
 			switch {
 			case (u.idx+u.wds)%11 == 0:
@@ -207,9 +230,12 @@ func (u *userActor) truthLabel() string {
 func (u *userActor) startWithdrawal(e env.Env, to string, amount int64, initiator, device string, travel, lookalike bool) {
 	req := wallet.WithdrawRequest{ID: fmt.Sprintf("w%d-%d", u.idx, u.wds), User: u.account, To: to,
 		Amount: amount, Wallet: "hot", Initiator: initiator, RequestedAt: int64(u.run.world.Now())}
-	if u.w.p.Risk {
+	if u.w.p.Risk || u.w.p.Access {
 		lat, lon := userPlace(u.run.world.Seed(), u.account)
-		if travel {
+		switch {
+		case travel && u.w.p.Access:
+			lat, lon = nearbyTrip(lat, lon) // the gateway allows a plane, not a teleport
+		case travel:
 			lat, lon = antipode(lat, lon)
 		}
 		req.Device, req.GeoKnown, req.LatE6, req.LonE6 = device, true, lat, lon
@@ -226,7 +252,11 @@ func (u *userActor) send(e env.Env) {
 	c := u.cur
 	to := ws[(u.idx+c.attempt)%len(ws)]
 	c.attempt++
-	e.Send(to, wallet.Encode(wallet.MsgWithdraw, c.req))
+	if u.w.p.Access {
+		u.accBegin(e, to)
+	} else {
+		e.Send(to, wallet.Encode(wallet.MsgWithdraw, c.req))
+	}
 	e.After(u.w.p.AttemptTimeout, fmt.Sprintf("retry/%s/%d", c.req.ID, c.attempt))
 }
 
@@ -236,16 +266,7 @@ func (u *userActor) message(e env.Env, in env.Input) {
 		if u.cur == nil || st.ID != u.cur.req.ID {
 			return
 		}
-		kind := history.OK
-		if st.State != wallet.StateSettled {
-			kind = history.Fail
-		}
-		u.run.record(history.Event{Kind: kind, Process: u.proc, Op: "withdraw", Key: st.ID, Value: u.cur.req.Amount,
-			Node: string(in.From), Error: st.Err, Detail: "txid=" + st.TxID})
-		u.cur = nil
-		if u.issuing() && u.label == "" {
-			e.After(u.gap(e, u.w.p.WithdrawEvery), "withdraw")
-		}
+		u.finishWithdrawal(e, st.State == wallet.StateSettled, string(in.From), st.Err, st.TxID)
 		return
 	}
 	t, body, err := env.Decode(in.Payload)
@@ -264,6 +285,21 @@ func (u *userActor) message(e env.Env, in env.Input) {
 		if r, err := chain.DecodeQueryResult(body); err == nil && r.Address == u.key.Address && r.Err == "" {
 			u.wallet.SetNonce(r.PendingNonce)
 		}
+	}
+}
+
+// finishWithdrawal records the current withdrawal's completion and plans
+// the next one.
+func (u *userActor) finishWithdrawal(e env.Env, settled bool, node, errS, txid string) {
+	kind := history.OK
+	if !settled {
+		kind = history.Fail
+	}
+	u.run.record(history.Event{Kind: kind, Process: u.proc, Op: "withdraw", Key: u.cur.req.ID, Value: u.cur.req.Amount,
+		Node: node, Error: errS, Detail: "txid=" + txid})
+	u.cur = nil
+	if u.issuing() && u.label == "" {
+		e.After(u.gap(e, u.w.p.WithdrawEvery), "withdraw")
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"vaultdrill/system/access"
 	"vaultdrill/system/approval"
 	"vaultdrill/system/chain"
 	"vaultdrill/system/courier"
@@ -67,6 +68,11 @@ type custodyParams struct {
 	Reviewers   int           `yaml:"reviewers"`
 	ReviewDelay time.Duration `yaml:"review_delay"`
 	AML         int           `yaml:"aml"`
+	// Access: the zero-trust gateway guards the wallets' client
+	// operations; Attacks are the attacker actors on it
+	// (custody_access.go, access_attacks.go).
+	Access  bool     `yaml:"access"`
+	Attacks []string `yaml:"attacks"`
 }
 
 func defaultCustodyParams() custodyParams {
@@ -127,7 +133,22 @@ func newCustodyWorkload(file string, n *yaml.Node) (Workload, error) {
 	if p.Bug == string(risk.BugAutoRelease) && !p.Risk {
 		bad = "bug auto-release plants a risk-node weakness: it needs risk: true"
 	}
-	if p.Bug != "" && p.Bug != "count-initiator" && p.Bug != "fail-open" && p.Bug != string(risk.BugAutoRelease) {
+	if (p.Bug == string(access.BugSkipStepUp) || p.Bug == string(access.BugOTPReplay)) && !p.Access {
+		bad = "bug " + p.Bug + " plants a gateway weakness: it needs access: true"
+	}
+	if len(p.Attacks) > 0 && p.Users < 8 {
+		bad = "attacks need at least 8 users (their victims are u1..u8)"
+	}
+	if len(p.Attacks) > 0 && !p.Access {
+		bad = "attacks rehearse attacks on the gateway: they need access: true"
+	}
+	for _, a := range p.Attacks {
+		if accessAttacks[a] == nil {
+			bad = fmt.Sprintf("attack %q: known attacks on the gateway are %s", a, accessAttackNames())
+		}
+	}
+	if p.Bug != "" && p.Bug != "count-initiator" && p.Bug != "fail-open" && p.Bug != string(risk.BugAutoRelease) &&
+		p.Bug != string(access.BugSkipStepUp) && p.Bug != string(access.BugOTPReplay) {
 		if _, err := wallet.ParseBug(p.Bug); err != nil {
 			bad = err.Error()
 		}
@@ -209,6 +230,7 @@ type custodySetup struct {
 	registry *approval.Registry
 	devs     []approverDevice
 	wallets  []env.NodeID
+	access   *accessWorld // with workload.params.access (custody_access.go)
 	hot      wallet.Info
 	cold     wallet.Info
 }
@@ -306,7 +328,7 @@ func (w *custodyWorkload) Install(r *run) {
 		approverNodes = append(approverNodes, d.node)
 	}
 	wbug := wallet.Bug(p.Bug)
-	if p.Bug == "fail-open" || p.Bug == string(risk.BugAutoRelease) {
+	if p.Bug == "fail-open" || p.Bug == string(risk.BugAutoRelease) || p.Bug == string(access.BugSkipStepUp) || p.Bug == string(access.BugOTPReplay) {
 		wbug = "" // a screening or risk-node bug, planted there
 	}
 	oracle, err := r.installCompliance(p)
@@ -314,6 +336,7 @@ func (w *custodyWorkload) Install(r *run) {
 		panic(err.Error()) // the lists are built above from fixed names; a parse error is a bug here
 	}
 	riskID := r.installRisk(p, cs.wallets)
+	accessCfg := r.installAccess(p)
 	var profiles map[string]wallet.Profile
 	if riskID != "" {
 		profiles = r.riskProfiles(p)
@@ -335,6 +358,7 @@ func (w *custodyWorkload) Install(r *run) {
 			cfg.AttackAddress = chain.MustExternalKey(r.world.Seed(), "attacker", flavour).Address
 		}
 		cfg.AuditTrail = r.auditTrailConfig(id, cs.wallets, flavour)
+		cfg.Access = accessCfg
 		region := r.topo.RegionOf(id)
 		r.world.Add(id, region, func() env.Node { return wallet.New(cfg) })
 	}
@@ -342,7 +366,7 @@ func (w *custodyWorkload) Install(r *run) {
 	// Approvers: each device answers an approval request after a human
 	// delay, signing exactly the subject it was shown.
 	for _, d := range cs.devs {
-		a := &approverActor{d: d}
+		a := &approverActor{run: r, d: d}
 		r.world.Add(d.node, clientRegion, func() env.Node { return a })
 	}
 	// Users, the final reader, the genesis setup, the holdings sampler.
@@ -357,6 +381,7 @@ func (w *custodyWorkload) Install(r *run) {
 		}
 		r.world.Add(env.NodeID(fmt.Sprintf("user-%d", i)), clientRegion, func() env.Node { return u })
 	}
+	r.installAttackers(p)
 	reader := &ledgerClients{p: ledgerClientsParams{Clients: 1, Accounts: 1, Rate: 1, AttemptTimeout: 500 * time.Millisecond, OpTimeout: 5 * time.Second}, stopped: true}
 	c := &client{run: r, w: reader, id: readerNode, idx: 1, accounts: nil, think: time.Hour, replicas: r.topo.LedgerIDs()}
 	r.world.Add(readerNode, clientRegion, func() env.Node { return c })

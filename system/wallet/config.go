@@ -100,6 +100,9 @@ type Config struct {
 	Attack        string
 	AttackAddress string
 	Bug           Bug
+	// Access: every client operation passes the zero-trust gateway
+	// (gateway.go); nil: withdrawals come as bare WithdrawRequests.
+	Access *AccessConfig
 	// AuditTrail: where the audit log is replicated and anchored
 	// (replicate.go, anchor.go).
 	AuditTrail AuditTrailConfig

@@ -63,6 +63,11 @@ type ApprovalResponse struct {
 	// Digest is the intent digest approved, hex: for the record (the
 	// signature binds it).
 	Digest string `json:"digest"`
+	// The approver's MFA, checked by the gateway when the wallet has one:
+	// a fresh TOTP code of the approving human, and the device's biometric
+	// match score (nil: none supplied).
+	Code      string `json:"code,omitempty"`
+	Biometric *int   `json:"biometric,omitempty"`
 }
 
 func encode(t env.MsgType, v any) []byte {

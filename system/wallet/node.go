@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"vaultdrill/system/access"
 	"vaultdrill/system/approval"
 	"vaultdrill/system/chain"
 	"vaultdrill/system/courier"
@@ -62,6 +63,12 @@ type Node struct {
 	// trail: replication and anchoring of the audit log (replicate.go)
 	trail trailState
 
+	// the zero-trust gateway (gateway.go): nil without Config.Access
+	gw          *access.Gateway
+	accessReqs  map[string]*accessReq
+	accessOrder []string
+	mfaPending  map[string]bool // approvals whose MFA is being checked
+
 	// sweeper state
 	scanned   uint64 // highest block height whose deposits are credited
 	scanning  bool
@@ -93,6 +100,7 @@ func (n *Node) start(e env.Env) {
 	n.scanned, n.scanning, n.lastSweep = 0, false, -1
 	n.audit = openAudit(e, n.cfg.ID)
 	n.startAuditTrail(e)
+	n.startGateway(e)
 	if b, ok := e.Disk().Read(scannedFile); ok {
 		n.scanned, _ = strconv.ParseUint(string(b), 10, 64)
 	}
@@ -169,9 +177,18 @@ func (n *Node) receive(e env.Env, from env.NodeID, payload []byte) {
 		}
 	case MsgWithdraw:
 		var r WithdrawRequest
-		if Decode(payload, MsgWithdraw, &r) {
-			n.withdrawRequest(e, from, r)
+		if !Decode(payload, MsgWithdraw, &r) {
+			return
 		}
+		if n.cfg.Access != nil {
+			// behind the gateway, only an allowed withdraw op enters
+			e.Send(from, encode(MsgWithdrawStatus, WithdrawStatus{ID: r.ID, State: StateFailed,
+				Err: "wallet: withdrawals pass the access gateway (login, step-up) here"}))
+			return
+		}
+		n.withdrawRequest(e, from, r)
+	case MsgAccess:
+		n.accessRequest(e, from, payload)
 	case MsgApprovalResponse:
 		var r ApprovalResponse
 		if Decode(payload, MsgApprovalResponse, &r) {

@@ -38,12 +38,18 @@ func (n *Node) sinkUp() bool { return !n.auditDown && n.audit != nil && n.audit.
 // this node; Device and IP are the machine it runs on (auditStamp), as the
 // node's own decisions are taken there.
 func (n *Node) record(e env.Env, action, subject, decision, digest, detail string) bool {
+	device, ip := n.auditStamp()
+	return n.recordAs(e, string(n.cfg.ID), device, ip, action, subject, decision, digest, detail)
+}
+
+// recordAs is record for a decision taken on a client's behalf: the actor,
+// device and IP are the client's (the gateway's decisions).
+func (n *Node) recordAs(e env.Env, actor, device, ip, action, subject, decision, digest, detail string) bool {
 	if !n.sinkUp() {
 		n.halt(e, "no audit sink can record "+action)
 		return false
 	}
-	device, ip := n.auditStamp()
-	_, err := n.audit.log.Append(audit.Entry{Time: e.Now(), Actor: string(n.cfg.ID), Action: action, Subject: subject,
+	_, err := n.audit.log.Append(audit.Entry{Time: e.Now(), Actor: actor, Action: action, Subject: subject,
 		Decision: decision, PolicyVersion: n.cfg.Policy.Version, Digest: digest, Device: device, IP: ip, Detail: clip(detail)})
 	if err != nil {
 		e.Observe(env.ObserveKV("wallet.audit_error", "action", action, "subject", subject, "err", err.Error()))

@@ -190,6 +190,19 @@ func (n *Node) approvalResponse(e env.Env, from env.NodeID, r ApprovalResponse) 
 			return
 		}
 	}
+	if n.gw != nil {
+		n.approverMFA(e, w, r, func(e env.Env) { n.countApproval(e, from, r) })
+		return
+	}
+	n.countApproval(e, from, r)
+}
+
+// countApproval records one approval and, with the quorum met, goes on.
+func (n *Node) countApproval(e env.Env, from env.NodeID, r ApprovalResponse) {
+	w := n.wds[r.Withdrawal]
+	if w == nil || w.state != "approving" {
+		return
+	}
 	if !n.record(e, "withdrawal.approve", w.req.ID, "record", r.Digest, "device="+r.Approval.Device+" human="+r.Approval.Human+" from="+string(from)) {
 		return // not counted; the approver is asked again
 	}
