@@ -1,0 +1,86 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+
+	"vaultdrill/checkers"
+)
+
+// takeoverAttacks are the attacks account-takeover rehearses.
+var takeoverAttacks = []string{"credential-stuffing", "new-device", "sim-swap", "impossible-travel", "otp-replay", "otp-skew"}
+
+// Every attack on the account layer is tried, answered within its bound
+// and has no effect, while honest users log in, step up and withdraw
+// through the gateway (INV-OTP and INV-STEPUP over all of it).
+func TestAccountTakeover(t *testing.T) {
+	out := runDrill(t, "account-takeover", 1)
+	if out.Report.Verdict != checkers.Valid {
+		t.Fatalf("verdict %s: %+v", out.Report.Verdict, out.Report.Expectations)
+	}
+	for _, a := range takeoverAttacks {
+		r := resultOf(out, checkers.CheckAttack+":"+a)
+		if r.Measured["attacks"] == 0 || r.Measured["detected"] != 1 || r.Measured["effects"] != 0 {
+			t.Errorf("%s: %v (%s)", a, r.Measured, r.Summary)
+		}
+	}
+	otp := resultOf(out, checkers.CheckOTP)
+	if otp.Measured["accepted"] < 50 || otp.Measured["rejected"] == 0 {
+		t.Errorf("INV-OTP saw %v: want honest logins and refused codes", otp.Measured)
+	}
+	if su := resultOf(out, checkers.CheckStepUp); !strings.Contains(su.Summary, "withdrawals reserved") {
+		t.Errorf("INV-STEPUP: %s", su.Summary)
+	}
+}
+
+// A gateway that lets sensitive ops through without a step-up fails
+// INV-STEPUP, naming the withdrawal that took effect without one.
+func TestAccountTakeoverSkipStepUpCaught(t *testing.T) {
+	out := runDrill(t, "account-takeover", 1, "duration=150m", "workload.params.bug=skip-stepup")
+	r := resultOf(out, checkers.CheckStepUp)
+	if r.Verdict != checkers.Invalid || !strings.Contains(r.Summary, "without a step-up") {
+		t.Fatalf("INV-STEPUP %s with step-up skipped: %s", r.Verdict, r.Summary)
+	}
+	if out.Report.ExitCode != 1 {
+		t.Errorf("exit %d, want 1", out.Report.ExitCode)
+	}
+}
+
+// A TOTP check that accepts a replay fails INV-OTP and the otp-replay
+// attack's expectation, naming the replayed step.
+func TestAccountTakeoverOTPReplayCaught(t *testing.T) {
+	out := runDrill(t, "account-takeover", 1, "duration=150m", "workload.params.bug=otp-replay")
+	if r := resultOf(out, checkers.CheckOTP); r.Verdict != checkers.Invalid || !strings.Contains(r.Summary, "accepted again") {
+		t.Fatalf("INV-OTP %s with replays accepted: %s", r.Verdict, r.Summary)
+	}
+	if r := resultOf(out, checkers.CheckAttack+":otp-replay"); r.Verdict != checkers.Invalid || r.Measured["effects"] == 0 {
+		t.Fatalf("ATTACK:otp-replay %s, effects %d: %s", r.Verdict, r.Measured["effects"], r.Summary)
+	}
+}
+
+// A stolen key is rate-limited and locked, an escalation refused, while
+// the user's own busy bot and a stepped-up trading key go through.
+func TestAPIKeyAbuse(t *testing.T) {
+	out := runDrill(t, "api-key-abuse", 1, "duration=2h")
+	if out.Report.Verdict != checkers.Valid {
+		t.Fatalf("verdict %s: %+v", out.Report.Verdict, out.Report.Expectations)
+	}
+	for _, a := range []string{"apikey-abuse", "scope-escalation"} {
+		r := resultOf(out, checkers.CheckAttack+":"+a)
+		if r.Measured["detected"] != 1 || r.Measured["effects"] != 0 || r.Measured["notified_security"] == 0 {
+			t.Errorf("%s: %v (%s)", a, r.Measured, r.Summary)
+		}
+	}
+	if su := resultOf(out, checkers.CheckStepUp); !strings.Contains(su.Summary, "2 API-key changes") {
+		t.Errorf("the look-alike's key creation and revocation, stepped up, not seen: %s", su.Summary)
+	}
+}
+
+// The gateway keeps the report a pure function of the seed.
+func TestAccessDeterministic(t *testing.T) {
+	a := runDrill(t, "account-takeover", 3, "duration=150m")
+	b := runDrill(t, "account-takeover", 3, "duration=150m")
+	if string(a.Report.JSON()) != string(b.Report.JSON()) {
+		t.Fatal("same seed, different report")
+	}
+}
