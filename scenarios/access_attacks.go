@@ -309,7 +309,9 @@ func (a *attackerActor) travel(e env.Env) {
 }
 
 // replay: a victim's login code, seen as it was typed, replayed within its
-// step at another wallet node and then at the same one.
+// step at another wallet node and then at the same one; and the victim's
+// whole login request, sniffed on the wire (its id too), replayed at the
+// third.
 func (a *attackerActor) replay(e env.Env) {
 	ll := a.aw().lastLogin
 	now := a.run.world.Now()
@@ -322,6 +324,13 @@ func (a *attackerActor) replay(e env.Env) {
 	for _, w := range ws {
 		if w != ll.wallet {
 			other = w
+			break
+		}
+	}
+	for _, w := range ws {
+		if w != ll.wallet && w != other && ll.payload != nil {
+			a.tried(ll.user, "the victim's login request replayed whole at "+string(w))
+			e.Send(w, ll.payload)
 			break
 		}
 	}

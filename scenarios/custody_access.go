@@ -36,6 +36,7 @@ type accessWorld struct {
 	// actors saw it (what an attacker watching the victim knows).
 	lastLogin struct {
 		user, code, device string
+		payload            []byte // the login request as it went on the wire
 		at                 time.Duration
 		wallet             env.NodeID
 	}
@@ -142,6 +143,9 @@ type accClient struct {
 	calls   map[string]*accCall
 	waits   map[string]func(e env.Env)
 	waitSeq int
+	// answered is the wire form of the request whose reply is being
+	// handled (what an eavesdropper on that request saw).
+	answered []byte
 }
 
 type accCall struct {
@@ -207,6 +211,7 @@ func (c *accClient) message(e env.Env, in env.Input) bool {
 	}
 	if call := c.calls[r.ID]; call != nil {
 		delete(c.calls, r.ID)
+		c.answered = call.payload
 		call.k(e, r)
 	}
 	return true
@@ -258,7 +263,7 @@ func (u *userActor) accBegin(e env.Env, to env.NodeID) {
 			u.acc.session, u.acc.sessEnd = r.Session, u.run.world.Now()+u.run.custody.access.cfg.SessionTTL
 			aw := u.run.custody.access
 			aw.lastLogin.user, aw.lastLogin.code, aw.lastLogin.device = u.account, code, req.Device
-			aw.lastLogin.at, aw.lastLogin.wallet = u.run.world.Now(), to
+			aw.lastLogin.at, aw.lastLogin.wallet, aw.lastLogin.payload = u.run.world.Now(), to, u.acc.c.answered
 			u.accOp(e, to, live)
 		})
 	})

@@ -83,7 +83,10 @@
 // ResultPending with Decision.Once: the ledger accounts to consume,
 // "once:otp:USER:STEP" (STEP as in access.otp) and, for a step-up answer,
 // "once:stepup:CHALLENGE". For each, the wallet deposits 1 to that account
-// under the idempotency key OnceIdem(key, req.ID); the answered balance is
+// under the idempotency key OnceIdem(key, SCOPE+req.ID), where the wallet's
+// SCOPE names itself and its incarnation, so a request replayed whole at
+// another gateway, or after a restart, is not answered "first" again
+// (system/wallet's onceScope); the answered balance is
 // 1 for the first consumer, more for a replay, and a retry of the same
 // request gets its original answer. It then calls
 // Resolve(env.Now(), pending, first) with one bool per key, and handles

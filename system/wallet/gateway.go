@@ -72,6 +72,7 @@ type accessReq struct {
 // once-keys remember what it forgets.
 func (n *Node) startGateway(e env.Env) {
 	n.gw, n.accessReqs, n.accessOrder, n.mfaPending = nil, map[string]*accessReq{}, nil, map[string]bool{}
+	n.boot = strconv.FormatInt(int64(e.Now().Sub(env.Epoch)), 10)
 	ac := n.cfg.Access
 	if ac == nil {
 		return
@@ -131,6 +132,16 @@ func (n *Node) accessRequest(e env.Env, from env.NodeID, payload []byte) {
 	n.accessDecided(e, from, req, env_.RequestedAt, a, n.gw.Handle(e.Now(), req))
 }
 
+// onceScope prefixes the request part of every once-key consumption with
+// this gateway and incarnation: the ledger's idempotent answer then only
+// repeats "first" to the very consumer that was first. The client's
+// request id alone would not do: a request sniffed on the wire and
+// replayed whole at another region's gateway (or here after a restart,
+// when the used-sets are gone) would be answered "first" again and its
+// code accepted twice (INV-OTP). An honest client's retry of a lost
+// answer reaches the same incarnation, which answers it from memory.
+func (n *Node) onceScope() string { return string(n.cfg.ID) + "/" + n.boot + "/" }
+
 // rememberAccess keeps a request for deduplication, forgetting the oldest
 // beyond accessReqMax (a duplicate that late is judged afresh, and the
 // gateway's used-sets and the ledger's once-keys refuse what it reuses).
@@ -158,7 +169,7 @@ func (n *Node) accessDecided(e env.Env, from env.NodeID, req access.Request, req
 		first := make([]bool, len(d.Once))
 		left := len(d.Once)
 		for i, key := range d.Once {
-			n.ledgerWrite(e, api.OpDeposit, key, 1, access.OnceIdem(key, req.ID), func(e env.Env, r api.Response) {
+			n.ledgerWrite(e, api.OpDeposit, key, 1, access.OnceIdem(key, n.onceScope()+req.ID), func(e env.Env, r api.Response) {
 				first[i] = r.Balance == 1
 				if left--; left == 0 {
 					n.accessDecided(e, from, req, requestedAt, a, n.gw.Resolve(e.Now(), d, first))
@@ -251,7 +262,7 @@ func (n *Node) mfaDecided(e env.Env, key, wd string, r ApprovalResponse, d acces
 		first := make([]bool, len(d.Once))
 		left := len(d.Once)
 		for i, once := range d.Once {
-			n.ledgerWrite(e, api.OpDeposit, once, 1, access.OnceIdem(once, "approve:"+key), func(e env.Env, resp api.Response) {
+			n.ledgerWrite(e, api.OpDeposit, once, 1, access.OnceIdem(once, n.onceScope()+"approve:"+key), func(e env.Env, resp api.Response) {
 				first[i] = resp.Balance == 1
 				if left--; left == 0 {
 					n.mfaDecided(e, key, wd, r, n.gw.Resolve(e.Now(), d, first), counted)

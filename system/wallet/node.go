@@ -68,6 +68,7 @@ type Node struct {
 	accessReqs  map[string]*accessReq
 	accessOrder []string
 	mfaPending  map[string]bool // approvals whose MFA is being checked
+	boot        string          // this incarnation: its start time (onceScope)
 
 	// sweeper state
 	scanned   uint64 // highest block height whose deposits are credited
