@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -18,7 +19,7 @@ func init() {
 		New: simpleExpect("stepup", checkers.StepUp)}
 	expectKinds["policy"] = ExpectKind{Doc: "INV-POLICY: a policy change takes effect only with the quorum of the riskiest operation it enables, after its time lock, other admins alerted",
 		New: simpleExpect("policy", checkers.Policy)}
-	expectKinds["attack"] = ExpectKind{Doc: "ATTACK:<id>: the attack was tried, answered within bound (alert, freeze or refusal) and had no effect (params: attack, bound)",
+	expectKinds["attack"] = ExpectKind{Doc: "ATTACK:<id>: the attack was tried, answered within bound (alert, freeze or refusal), the parties in notify alerted, and it had no effect (params: attack, bound, notify)",
 		New: newAttackExpect}
 }
 
@@ -26,6 +27,8 @@ func init() {
 type attackParams struct {
 	Attack string        `yaml:"attack"`
 	Bound  time.Duration `yaml:"bound"`
+	// Notify: who must have been alerted (user, security, admins).
+	Notify []string `yaml:"notify"`
 }
 
 func newAttackExpect(file string, p *yaml.Node) (Expectation, error) {
@@ -42,6 +45,39 @@ func newAttackExpect(file string, p *yaml.Node) (Expectation, error) {
 	if ap.Bound <= 0 {
 		return nil, fmt.Errorf("%s:%d: attack %s needs a positive bound", file, p.Line, ap.Attack)
 	}
-	return funcExpect{name: fmt.Sprintf("attack %s is stopped and answered within %v", ap.Attack, ap.Bound),
-		fn: func(in checkers.Input) checkers.Result { return checkers.Attack(in, ap.Attack, ap.Bound) }}, nil
+	for _, party := range ap.Notify {
+		if party != "user" && party != "security" && party != "admins" {
+			return nil, fmt.Errorf("%s:%d: attack %s: notify %q: user, security or admins", file, p.Line, ap.Attack, party)
+		}
+	}
+	name := fmt.Sprintf("attack %s is stopped and answered within %v", ap.Attack, ap.Bound)
+	if len(ap.Notify) > 0 {
+		name += ", alerting " + strings.Join(ap.Notify, " and ")
+	}
+	return funcExpect{name: name, fn: func(in checkers.Input) checkers.Result {
+		return mustNotify(checkers.Attack(in, ap.Attack, ap.Bound), ap.Notify)
+	}}, nil
+}
+
+// mustNotify turns an attack's result Invalid when a party it must alert
+// was not alerted (Measured notified_PARTY is zero); the alert is the
+// expected control for the attacks that only tell someone.
+func mustNotify(r checkers.Result, parties []string) checkers.Result {
+	if r.Verdict == checkers.Unknown {
+		return r
+	}
+	var missing []string
+	for _, p := range parties {
+		if r.Measured["notified_"+p] == 0 {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) == 0 {
+		return r
+	}
+	why := fmt.Sprintf("%s not alerted (no access.alert naming the attack notified them)", strings.Join(missing, " and "))
+	r.Verdict = checkers.Invalid
+	r.Summary = why + "; " + r.Summary
+	r.First = append([]checkers.OpRef{{Index: -1, Desc: why}}, r.First...)
+	return r
 }
