@@ -335,4 +335,3 @@ func (n *Node) observe(e env.Env, s approval.ChangeStatus, reason string) {
 		"approvers", strings.Join(s.Approvers, ","), "quorum", strconv.Itoa(s.Quorum), "effective_at", eff,
 		"proposer", s.Proposer, "reason", reason))
 }
-

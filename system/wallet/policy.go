@@ -186,4 +186,3 @@ func (n *Node) policyTimer(e env.Env, rest string) {
 		n.fail(e, w, why)
 	})
 }
-
