@@ -27,6 +27,8 @@ type approverActor struct {
 	d    approverDevice
 	asks map[string]approval.Subject
 	seq  uint64
+	// decline: subjects this human will not approve (insider.go)
+	decline func(approval.Subject) bool
 }
 
 func (a *approverActor) Step(e env.Env, in env.Input) {
@@ -35,7 +37,7 @@ func (a *approverActor) Step(e env.Env, in env.Input) {
 		a.asks = map[string]approval.Subject{}
 	case env.InputMessage:
 		var r wallet.ApprovalRequest
-		if !wallet.Decode(in.Payload, wallet.MsgApprovalRequest, &r) {
+		if !wallet.Decode(in.Payload, wallet.MsgApprovalRequest, &r) || (a.decline != nil && a.decline(r.Subject)) {
 			return
 		}
 		a.seq++

@@ -73,6 +73,16 @@ type custodyParams struct {
 	// (custody_access.go, access_attacks.go).
 	Access  bool     `yaml:"access"`
 	Attacks []string `yaml:"attacks"`
+	// Governance (insider.go): with Admins > 0, the first Admins approver
+	// humans govern policy changes through gov-1 (time lock, expiry);
+	// Insider plays attacks 4 and 5 from InsiderAt; a withdrawal without
+	// quorum fails after ApprovalDeadline (0 = it waits).
+	Admins           int           `yaml:"admins"`
+	Timelock         time.Duration `yaml:"timelock"`
+	ChangeExpiry     time.Duration `yaml:"change_expiry"`
+	ApprovalDeadline time.Duration `yaml:"approval_deadline"`
+	Insider          bool          `yaml:"insider"`
+	InsiderAt        time.Duration `yaml:"insider_at"`
 }
 
 func defaultCustodyParams() custodyParams {
@@ -84,6 +94,7 @@ func defaultCustodyParams() custodyParams {
 		AttemptTimeout: 30 * time.Minute, OpTimeout: 8 * time.Hour, Quiet: time.Hour,
 		HotGenesis: 5_000_000_000, ColdGenesis: 995_000_000_000,
 		Reviewers: 2, ReviewDelay: 15 * time.Minute,
+		Timelock: time.Hour, ChangeExpiry: 2 * time.Hour, InsiderAt: 20 * time.Minute,
 	}
 }
 
@@ -133,6 +144,9 @@ func newCustodyWorkload(file string, n *yaml.Node) (Workload, error) {
 	if p.Bug == string(risk.BugAutoRelease) && !p.Risk {
 		bad = "bug auto-release plants a risk-node weakness: it needs risk: true"
 	}
+	if g := p.checkGovernance(); g != "" {
+		bad = g
+	}
 	if (p.Bug == string(access.BugSkipStepUp) || p.Bug == string(access.BugOTPReplay)) && !p.Access {
 		bad = "bug " + p.Bug + " plants a gateway weakness: it needs access: true"
 	}
@@ -148,7 +162,7 @@ func newCustodyWorkload(file string, n *yaml.Node) (Workload, error) {
 		}
 	}
 	if p.Bug != "" && p.Bug != "count-initiator" && p.Bug != "fail-open" && p.Bug != string(risk.BugAutoRelease) &&
-		p.Bug != string(access.BugSkipStepUp) && p.Bug != string(access.BugOTPReplay) {
+		p.Bug != string(access.BugSkipStepUp) && p.Bug != string(access.BugOTPReplay) && govBug(p.Bug) == "" {
 		if _, err := wallet.ParseBug(p.Bug); err != nil {
 			bad = err.Error()
 		}
@@ -328,7 +342,7 @@ func (w *custodyWorkload) Install(r *run) {
 		approverNodes = append(approverNodes, d.node)
 	}
 	wbug := wallet.Bug(p.Bug)
-	if p.Bug == "fail-open" || p.Bug == string(risk.BugAutoRelease) || p.Bug == string(access.BugSkipStepUp) || p.Bug == string(access.BugOTPReplay) {
+	if p.Bug == "fail-open" || p.Bug == string(risk.BugAutoRelease) || p.Bug == string(access.BugSkipStepUp) || p.Bug == string(access.BugOTPReplay) || govBug(p.Bug) != "" {
 		wbug = "" // a screening or risk-node bug, planted there
 	}
 	oracle, err := r.installCompliance(p)
@@ -352,6 +366,10 @@ func (w *custodyWorkload) Install(r *run) {
 			Confirmations: p.Confirmations, Fee: 10, Sweeper: true, Region: string(r.topo.RegionOf(id)), LedgerRegions: ledgerRegions, SweepWindow: p.SweepWindow,
 			HotTarget: total / 20, RefillFloor: total / 50, VelocityLimit: p.VelocityLimit, VelocityWindow: p.VelocityWindow,
 			ColdAttempt: 40 * p.CourierHop, Bug: wbug, Risk: riskID, Profiles: profiles,
+			ApprovalDeadline: p.ApprovalDeadline,
+		}
+		if p.Admins > 0 {
+			cfg.Governor = govNode
 		}
 		if p.Attack == "tamper-destination" && i == 0 {
 			cfg.Attack = p.Attack
@@ -367,6 +385,10 @@ func (w *custodyWorkload) Install(r *run) {
 	// delay, signing exactly the subject it was shown.
 	for _, d := range cs.devs {
 		a := &approverActor{run: r, d: d}
+		if p.Insider {
+			h := d.human
+			a.decline = func(s approval.Subject) bool { return declines(h, s) }
+		}
 		r.world.Add(d.node, clientRegion, func() env.Node { return a })
 	}
 	// Users, the final reader, the genesis setup, the holdings sampler.
@@ -393,6 +415,7 @@ func (w *custodyWorkload) Install(r *run) {
 	r.world.Add(setupNode, clientRegion, func() env.Node { return su })
 	sm := &samplerActor{run: r, hot: hotAddr, cold: coldAddr, chain: string(chainNode(flavour)), window: p.SweepWindow, settle: p.SweepSettle}
 	r.world.Add(samplerNode, clientRegion, func() env.Node { return sm })
+	r.installGovernance(w)
 }
 
 // custodyGenesis is what the chain starts with in a custody run: the hot

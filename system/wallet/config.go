@@ -106,6 +106,14 @@ type Config struct {
 	// AuditTrail: where the audit log is replicated and anchored
 	// (replicate.go, anchor.go).
 	AuditTrail AuditTrailConfig
+	// Governance (policy.go): the node whose pushes change the policy in
+	// force; a withdrawal without quorum after ApprovalDeadline fails (0:
+	// it waits); with WhitelistOnly, withdrawals go only to Whitelist and
+	// addresses whitelisted since.
+	Governor         env.NodeID
+	ApprovalDeadline time.Duration
+	WhitelistOnly    bool
+	Whitelist        []string
 	// Bounds and timeouts (defaults in withDefaults).
 	LedgerAttempt  time.Duration // one ledger request attempt
 	ChainAttempt   time.Duration // one chain request attempt

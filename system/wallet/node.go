@@ -10,6 +10,7 @@ import (
 	"vaultdrill/system/chain"
 	"vaultdrill/system/courier"
 	"vaultdrill/system/env"
+	"vaultdrill/system/governance"
 	"vaultdrill/system/risk"
 	"vaultdrill/system/signer"
 )
@@ -62,6 +63,7 @@ type Node struct {
 	auditDown, halted bool
 	// trail: replication and anchoring of the audit log (replicate.go)
 	trail trailState
+	pol   policyState // policy changes in effect, attack-5 alerts (policy.go)
 
 	// the zero-trust gateway (gateway.go): nil without Config.Access
 	gw          *access.Gateway
@@ -100,6 +102,7 @@ func (n *Node) start(e env.Env) {
 	n.internal, n.seenTxs = map[string]*transfer{}, map[string]bool{}
 	n.scanned, n.scanning, n.lastSweep = 0, false, -1
 	n.audit = openAudit(e, n.cfg.ID)
+	n.loadPolicy(e)
 	n.startAuditTrail(e)
 	n.startGateway(e)
 	if b, ok := e.Disk().Read(scannedFile); ok {
@@ -152,6 +155,8 @@ func (n *Node) timer(e env.Env, tag string) {
 		n.auditTrailTimer(e, rest)
 	case "xfer":
 		n.transferTimer(e, rest)
+	case "policy":
+		n.policyTimer(e, rest)
 	}
 }
 
@@ -201,6 +206,8 @@ func (n *Node) receive(e env.Env, from env.NodeID, payload []byte) {
 		n.auditTrailMessage(e, from, t, payload)
 	case risk.MsgScoreAnswer, risk.MsgStatusAnswer, risk.MsgCaseClosed:
 		n.riskMessage(e, from, payload)
+	case governance.MsgPush:
+		n.policyPush(e, from, payload)
 	}
 }
 

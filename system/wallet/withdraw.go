@@ -71,6 +71,8 @@ func (n *Node) withdrawRequest(e env.Env, from env.NodeID, r WithdrawRequest) {
 		bad = "withdrawals are paid from the hot wallet only"
 	case chain.CheckAddress(n.cfg.Flavour, r.To) != nil:
 		bad = "bad destination address"
+	case !n.destinationAllowed(r.To):
+		bad = "destination not whitelisted"
 	}
 	if _, err := n.cfg.Policy.TierFor(r.Wallet, r.Amount); bad == "" && err != nil {
 		bad = "no policy tier: " + err.Error()
@@ -178,6 +180,7 @@ func (n *Node) askApprovals(e env.Env, w *withdrawal) {
 	}
 	w.asked = true
 	e.After(n.cfg.ApprovalResend, "wd/approvals/"+r.ID)
+	n.armApprovalDeadline(e, w)
 }
 
 func (n *Node) approvalResponse(e env.Env, from env.NodeID, r ApprovalResponse) {
@@ -203,6 +206,7 @@ func (n *Node) countApproval(e env.Env, from env.NodeID, r ApprovalResponse) {
 	if w == nil || w.state != "approving" {
 		return
 	}
+	n.screenApproval(e, w, r.Approval)
 	if !n.record(e, "withdrawal.approve", w.req.ID, "record", r.Digest, "device="+r.Approval.Device+" human="+r.Approval.Human+" from="+string(from)) {
 		return // not counted; the approver is asked again
 	}
