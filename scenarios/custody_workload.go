@@ -245,6 +245,7 @@ type custodySetup struct {
 	devs     []approverDevice
 	wallets  []env.NodeID
 	access   *accessWorld // with workload.params.access (custody_access.go)
+	govKey   ed25519.PrivateKey // certifies policy changes in effect (gov-1)
 	hot      wallet.Info
 	cold     wallet.Info
 }
@@ -266,6 +267,8 @@ func (s *Scenario) custodyOf(seed uint64) *custodySetup {
 		panic(fmt.Sprintf("custody: device registry: %v", err)) // the devices are built above, distinct by construction
 	}
 	cs.registry = reg
+	h := sha256.Sum256([]byte(fmt.Sprintf("vaultdrill/governance/v1/%d", seed)))
+	cs.govKey = ed25519.NewKeyFromSeed(h[:])
 	return cs
 }
 
@@ -275,6 +278,7 @@ func (cs *custodySetup) guard(pubs map[mpc.KeyID][]byte) *signer.Guard {
 	coldAddr, _ := chain.Address(chain.Secp256k1, pubs[mpc.KeyCold])
 	return &signer.Guard{
 		Policy: cs.policy, Registry: cs.registry, CountInitiator: cs.p.Bug == "count-initiator",
+		Governor: cs.govKey.Public().(ed25519.PublicKey),
 		Wallets: map[mpc.KeyID]signer.GuardWallet{
 			mpc.KeyHot:  {Name: "hot", Flavour: chain.Secp256k1, Address: hotAddr, Internal: coldAddr},
 			mpc.KeyCold: {Name: "cold", Flavour: chain.Secp256k1, Address: coldAddr, Internal: hotAddr},

@@ -27,6 +27,10 @@ import (
 //     four fifths of it (change limit-1); h3, h4 and h5 approve it a few
 //     minutes apart; it waits out the time lock and takes effect at every
 //     wallet node;
+//   - a second look-alike, quorum-1: h3 raises the small tier's quorum by
+//     one, h2, h4 and h5 approve; in effect, withdrawals need the new
+//     quorum at the wallets and at the signers, which derive the policy
+//     from the certified change the wallet shows them;
 //   - the insider, h1, proposes lowering the top hot tier's quorum by one
 //     (ins-quorum) and whitelisting an attacker address (ins-whitelist),
 //     world.attack insider-policy for each, then approves both itself from
@@ -49,6 +53,7 @@ const (
 	insiderHuman                 = "h1"
 	insiderPrefix                = "insider-"
 	benignChange                 = "limit-1"
+	benignQuorum                 = "quorum-1"
 	insiderQuorum                = "ins-quorum"
 	insiderWhitelist             = "ins-whitelist"
 	insiderWithdrawal            = insiderPrefix + "w1"
@@ -97,7 +102,8 @@ func (r *run) installGovernance(w *custodyWorkload) {
 	quorum := approval.NewGovernor(gc, cs.policy).RequiredQuorum(approval.Change{})
 	r.worldObs("", "world.admins", "admins", strings.Join(gc.Admins, ","), "policy_quorum", strconv.Itoa(quorum),
 		"timelock_ms", strconv.FormatInt(p.Timelock.Milliseconds(), 10))
-	cfg := governance.Config{ID: govNode, Gov: gc, Policy: cs.policy, Registry: cs.registry, Wallets: append([]env.NodeID(nil), cs.wallets...)}
+	cfg := governance.Config{ID: govNode, Gov: gc, Policy: cs.policy, Registry: cs.registry, Wallets: append([]env.NodeID(nil), cs.wallets...),
+		Key: cs.govKey}
 	region := topology.Primary
 	if len(r.topo.Regions) > 0 {
 		region = r.topo.Regions[0]
@@ -118,6 +124,14 @@ func (r *run) installGovernance(w *custodyWorkload) {
 	scripts["h2"] = []adminStep{{at: t0 / 2, op: governance.OpPropose, change: benignChange, kind: approval.ChangeLimit, value: benign, device: "h2-phone"}}
 	for i, h := range []string{"h3", "h4", "h5"} {
 		scripts[h] = []adminStep{{at: t0/2 + time.Duration(3+4*i)*time.Minute, op: governance.OpApprove, change: benignChange, kind: approval.ChangeLimit, value: benign, device: h + "-phone"}}
+	}
+	// the second look-alike tightens the policy: h3 raises the small
+	// tier's quorum; in effect, the wallets and the signers (through the
+	// certified change, approval.PolicyFrom) both ask for more approvals
+	raise := raisedSmallQuorum(cs.policy)
+	scripts["h3"] = append(scripts["h3"], adminStep{at: t0/2 + 2*time.Minute, op: governance.OpPropose, change: benignQuorum, kind: approval.ChangeQuorum, value: raise, device: "h3-phone"})
+	for i, h := range []string{"h2", "h4", "h5"} {
+		scripts[h] = append(scripts[h], adminStep{at: t0/2 + time.Duration(5+4*i)*time.Minute, op: governance.OpApprove, change: benignQuorum, kind: approval.ChangeQuorum, value: raise, device: h + "-phone"})
 	}
 	var ins []adminStep
 	for _, c := range []adminStep{
@@ -317,4 +331,20 @@ func (a *adminActor) withdraw(e env.Env) {
 	e.Send(ws[a.wdTries%len(ws)], wallet.Encode(wallet.MsgWithdraw, *r))
 	a.wdTries++
 	e.After(a.wdRetry, "wd/"+strconv.Itoa(a.wdTries))
+}
+
+// raisedSmallQuorum is the benign tightening: the smallest hot tier asks
+// one approver more (never more than the next tier asks).
+func raisedSmallQuorum(p approval.Policy) string {
+	for i, t := range p.Tiers {
+		if t.Wallet != "hot" {
+			continue
+		}
+		n := t.Approvers + 1
+		if i+1 < len(p.Tiers) && p.Tiers[i+1].Wallet == "hot" && p.Tiers[i+1].Approvers < n {
+			n = p.Tiers[i+1].Approvers
+		}
+		return fmt.Sprintf("%s=%d", t.Name, n)
+	}
+	return ""
 }

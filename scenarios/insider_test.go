@@ -55,11 +55,36 @@ func TestInsider(t *testing.T) {
 	if n := countObs(out, "policy.change", "change="+insiderQuorum, "state=rejected"); n != 1 {
 		t.Fatalf("the insider's quorum change was not rejected (%d)", n)
 	}
-	if n := countObs(out, "policy.change", "state=effective"); n != 1 {
-		t.Fatalf("%d changes effective, want only %s", n, benignChange)
+	if n := countObs(out, "policy.change", "state=effective"); n != 2 {
+		t.Fatalf("%d changes effective, want only %s and %s", n, benignChange, benignQuorum)
 	}
 	if n := countObs(out, "wallet.policy", "change="+benignChange, "result=applied"); n != 3 {
 		t.Fatalf("the benign change applied at %d wallet nodes, want 3", n)
+	}
+	if n := countObs(out, "wallet.policy", "change="+benignQuorum, "result=applied", "version=policy-v1+"+benignQuorum); n != 3 {
+		t.Fatalf("the benign quorum change applied at %d wallet nodes, want 3", n)
+	}
+	// after the quorum change, withdrawals are still paid: the signers
+	// derived the new policy from the certified change (else they refuse
+	// every approval, signed under the new version)
+	var effective int64
+	for _, o := range out.Observations {
+		if o.Kind == "wallet.policy" && o.Fields["change"] == benignQuorum && effective == 0 {
+			effective = o.Time
+		}
+	}
+	invokedAfter := map[string]bool{}
+	paidAfter := 0
+	for _, e := range out.History {
+		switch {
+		case e.Op == "withdraw" && e.Kind == "invoke" && e.Time > effective:
+			invokedAfter[e.Key] = true
+		case e.Op == "withdraw" && e.Kind == "ok" && invokedAfter[e.Key]:
+			paidAfter++
+		}
+	}
+	if effective == 0 || paidAfter == 0 {
+		t.Fatalf("no withdrawal asked after the quorum change (at %d) was paid", effective)
 	}
 	if n := countObs(out, "access.alert", "attack=self-approval", "withdrawal="+insiderWithdrawal, "notify=security"); n < 2 {
 		t.Fatalf("%d self-approval alerts, want one per insider device", n)

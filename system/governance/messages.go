@@ -49,12 +49,11 @@ type Answer struct {
 	Err    string `json:"err,omitempty"`
 }
 
-// Push carries one change now in effect to a wallet node.
-type Push struct {
-	Change string              `json:"change"`
-	Kind   approval.ChangeKind `json:"kind"`
-	Value  string              `json:"value"`
-}
+// Push carries one change now in effect to a wallet node: certified by
+// this node's key (Config.Key) with its place in the order changes took
+// effect, so the wallet applies them in that order and can show the
+// quorum changes to the signers (approval.ChangeCert).
+type Push = approval.ChangeCert
 
 // Ack acknowledges a Push: the wallet applied the change (or had).
 type Ack struct {

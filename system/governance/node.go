@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"strconv"
 	"strings"
@@ -30,6 +31,10 @@ type Config struct {
 	Policy   approval.Policy    // the withdrawal policy in force at genesis
 	Registry *approval.Registry // admins' devices
 	Wallets  []env.NodeID       // where changes in effect are pushed
+	// Key certifies every change in effect (approval.Certify); the
+	// signers know its public key. Without it pushes go unsigned, and no
+	// signer accepts a quorum change.
+	Key ed25519.PrivateKey
 	// PushResend: a wallet that has not acknowledged a change is sent it
 	// again after this; Skew: how far a request's time may be from the
 	// node's clock (a request older than that is a replay).
@@ -57,6 +62,9 @@ type Node struct {
 	cfg  Config
 	gov  *approval.Governor
 	push []pending // effective changes not yet acknowledged by every wallet
+	// effective counts the changes that took effect, in the order they
+	// did (replayed from the journal): each push's Seq
+	effective int
 }
 
 // pending is one change in effect and the wallets still to acknowledge it.
@@ -84,7 +92,7 @@ func (n *Node) Step(e env.Env, in env.Input) {
 // reports was reported when it was journaled.
 func (n *Node) start(e env.Env) {
 	n.gov = approval.NewGovernor(n.cfg.Gov, n.cfg.Policy)
-	n.push = nil
+	n.push, n.effective = nil, 0
 	for _, r := range readJournal(e.Disk()) {
 		switch r.Op {
 		case OpPropose:
@@ -97,12 +105,8 @@ func (n *Node) start(e env.Env) {
 			}
 		}
 	}
-	// every change in effect goes out again: a wallet applies it once
-	for _, s := range n.gov.Changes() {
-		if s.State == approval.ChangeEffective {
-			n.queuePush(s)
-		}
-	}
+	// the replay queued every change in effect again, in the order they
+	// took effect: a wallet applies each once
 	n.sendPushes(e)
 	for _, s := range n.gov.Changes() {
 		n.armFor(e, s)
@@ -122,16 +126,12 @@ func (n *Node) took(s approval.ChangeStatus) {
 			n.gov.SetPolicy(p)
 		}
 	}
-	n.queuePush(s)
-}
-
-func (n *Node) queuePush(s approval.ChangeStatus) {
-	for _, q := range n.push {
-		if q.p.Change == s.ID {
-			return
-		}
+	n.effective++
+	p := Push{Change: s.ID, Kind: s.Kind, Value: s.Value, Seq: n.effective}
+	if len(n.cfg.Key) == ed25519.PrivateKeySize {
+		p = approval.Certify(n.cfg.Key, p)
 	}
-	n.push = append(n.push, pending{p: Push{Change: s.ID, Kind: s.Kind, Value: s.Value}, waiting: append([]env.NodeID(nil), n.cfg.Wallets...)})
+	n.push = append(n.push, pending{p: p, waiting: append([]env.NodeID(nil), n.cfg.Wallets...)})
 }
 
 func (n *Node) sendPushes(e env.Env) {

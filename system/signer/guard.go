@@ -2,6 +2,7 @@ package signer
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,6 +26,10 @@ type Authorization struct {
 	Raw       []byte              `json:"raw"`
 	Initiator string              `json:"initiator,omitempty"`
 	Approvals []approval.Approval `json:"approvals,omitempty"`
+	// Policy: the certified quorum changes in effect, in order; the
+	// signer derives the policy the approvals must satisfy from its own
+	// genesis policy and these (approval.PolicyFrom).
+	Policy []approval.ChangeCert `json:"policy,omitempty"`
 }
 
 // Guard makes a signer a custody signer: it signs a key's digest only for a
@@ -38,6 +43,9 @@ type Guard struct {
 	// signers' re-check too (a shared policy library with the bug), so the
 	// checkers can show they catch an initiator counted toward the quorum.
 	CountInitiator bool
+	// Governor is the governance node's public key: the only certifier
+	// of policy changes this signer accepts.
+	Governor ed25519.PublicKey
 }
 
 // GuardWallet is what a signer knows of the wallet a key belongs to.
@@ -88,15 +96,23 @@ func (n *Node) authorize(key mpc.KeyID, digest []byte, auth *Authorization, now 
 		if n.cfg.Bug == BugSkipApprovalCheck {
 			return id, nil
 		}
+		pol, last, err := approval.PolicyFrom(g.Policy, g.Governor, auth.Policy)
+		switch {
+		case err != nil:
+			return id, fmt.Errorf("%w: %v", errRefused, err)
+		case last < n.policySeq:
+			return id, fmt.Errorf("%w: policy changes up to seq %d shown, but this signer verified seq %d: an older policy", errRefused, last, n.policySeq)
+		}
+		n.policySeq = last
 		s := approval.Subject{Withdrawal: id, Wallet: w.Name, Amount: tx.Amount,
-			Digest: approval.IntentDigest(w.Name, id, tx.To, tx.Amount), Initiator: auth.Initiator, PolicyVersion: g.Policy.Version}
+			Digest: approval.IntentDigest(w.Name, id, tx.To, tx.Amount), Initiator: auth.Initiator, PolicyVersion: pol.Version}
 		check := approval.Check
 		if g.CountInitiator {
 			check = func(p approval.Policy, r *approval.Registry, s approval.Subject, as []approval.Approval, now time.Time) (approval.Result, error) {
 				return approval.CheckWithBug(approval.BugCountInitiator, p, r, s, as, now)
 			}
 		}
-		if _, err := check(g.Policy, g.Registry, s, auth.Approvals, now); err != nil {
+		if _, err := check(pol, g.Registry, s, auth.Approvals, now); err != nil {
 			return id, fmt.Errorf("%w: %v", errRefused, err)
 		}
 		return id, nil

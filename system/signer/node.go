@@ -122,6 +122,10 @@ func (c Config) withDefaults() Config {
 // Node is one signer. It implements env.Node.
 type Node struct {
 	cfg Config
+	// policySeq: the highest policy-change Seq this signer has verified
+	// (guard.go); in memory, so a restarted signer learns it again from
+	// the next withdrawal it is shown.
+	policySeq int
 
 	h        *hsm.HSM
 	hs       hsm.Session

@@ -47,6 +47,11 @@ type policyState struct {
 	whitelist map[string]bool // looked up only
 	armed     map[string]bool // withdrawals whose approval deadline is set
 	alerted   map[string]bool // withdrawal/device pairs already alerted
+	// seq is the Seq of the last change applied (they apply in order);
+	// quorum the certified quorum changes applied, in order: the signers
+	// derive the policy from them (approval.PolicyFrom).
+	seq    int
+	quorum []approval.ChangeCert
 }
 
 func (p *policyState) init() {
@@ -85,6 +90,7 @@ func (n *Node) applyChange(p governance.Push) bool {
 			return false
 		}
 		n.cfg.Policy = np
+		n.pol.quorum = append(n.pol.quorum, p)
 	case approval.ChangeWhitelist:
 		n.pol.whitelist[p.Value] = true
 	case approval.ChangeLimit:
@@ -99,6 +105,7 @@ func (n *Node) applyChange(p governance.Push) bool {
 		return false
 	}
 	n.pol.applied[p.Change] = true
+	n.pol.seq = p.Seq
 	return true
 }
 
@@ -110,6 +117,9 @@ func (n *Node) policyPush(e env.Env, from env.NodeID, payload []byte) {
 	}
 	n.pol.init()
 	if !n.pol.applied[p.Change] {
+		if p.Seq != n.pol.seq+1 {
+			return // an earlier change is still to come (pushes are resent in order)
+		}
 		if !n.record(e, "policy.apply", p.Change, "apply", "", fmt.Sprintf("%s=%s", p.Kind, p.Value)) {
 			return // not on record: not applied (the push comes again)
 		}

@@ -248,7 +248,8 @@ func (n *Node) signWithdrawal(e env.Env, w *withdrawal) {
 		e.After(n.cfg.PollEvery, "wd/sign/"+w.req.ID)
 		return
 	}
-	auth := &signer.Authorization{Raw: chain.EncodeTx(w.tx), Initiator: w.req.Initiator, Approvals: w.approvals}
+	auth := &signer.Authorization{Raw: chain.EncodeTx(w.tx), Initiator: w.req.Initiator, Approvals: w.approvals,
+		Policy: append([]approval.ChangeCert(nil), n.pol.quorum...)}
 	n.sign(e, &n.cfg.Hot, signer.SignRequest{Key: n.cfg.Hot.Key, Digest: d[:], Auth: auth}, func(e env.Env, r signer.SignResponse) {
 		if !r.OK {
 			n.setState(e, w, "signing", "retry: "+r.Err)
