@@ -244,7 +244,7 @@ type custodySetup struct {
 	registry *approval.Registry
 	devs     []approverDevice
 	wallets  []env.NodeID
-	access   *accessWorld // with workload.params.access (custody_access.go)
+	access   *accessWorld       // with workload.params.access (custody_access.go)
 	govKey   ed25519.PrivateKey // certifies policy changes in effect (gov-1)
 	hot      wallet.Info
 	cold     wallet.Info
