@@ -312,13 +312,20 @@ func (a *attackerActor) travel(e env.Env) {
 // step at another wallet node and then at the same one; and the victim's
 // whole login request, sniffed on the wire (its id too), replayed at the
 // third.
-func (a *attackerActor) replay(e env.Env) {
+func (a *attackerActor) replay(e env.Env) { a.onLogin(e, a.replayLogin) }
+
+// onLogin waits for a victim's login, seen within five seconds of it, and
+// calls fn with it.
+func (a *attackerActor) onLogin(e env.Env, fn func(e env.Env, ll seenLogin)) {
 	ll := a.aw().lastLogin
-	now := a.run.world.Now()
-	if ll.user == "" || now-ll.at > 5*time.Second {
-		a.c.later(e, 5*time.Second, a.replay)
+	if ll.user == "" || a.run.world.Now()-ll.at > 5*time.Second {
+		a.c.later(e, 5*time.Second, func(e env.Env) { a.onLogin(e, fn) })
 		return
 	}
+	fn(e, ll)
+}
+
+func (a *attackerActor) replayLogin(e env.Env, ll seenLogin) {
 	ws := a.wallets()
 	var other env.NodeID
 	for _, w := range ws {
@@ -348,13 +355,9 @@ func (a *attackerActor) replay(e env.Env) {
 
 // stale: a code captured at a victim's login, replayed three minutes
 // later at the last wallet node (the one drills skew).
-func (a *attackerActor) stale(e env.Env) {
-	ll := a.aw().lastLogin
-	now := a.run.world.Now()
-	if ll.user == "" || now-ll.at > 5*time.Second {
-		a.c.later(e, 5*time.Second, a.stale)
-		return
-	}
+func (a *attackerActor) stale(e env.Env) { a.onLogin(e, a.staleLogin) }
+
+func (a *attackerActor) staleLogin(e env.Env, ll seenLogin) {
 	a.c.later(e, 3*time.Minute, func(e env.Env) {
 		to := a.wallets()[len(a.wallets())-1]
 		req := a.as(access.KindLogin, ll.user, ll.device, a.home(ll.user))

@@ -34,12 +34,15 @@ type accessWorld struct {
 	humanStep map[string]int64
 	// lastLogin: the latest accepted login of any user, as the user
 	// actors saw it (what an attacker watching the victim knows).
-	lastLogin struct {
-		user, code, device string
-		payload            []byte // the login request as it went on the wire
-		at                 time.Duration
-		wallet             env.NodeID
-	}
+	lastLogin seenLogin
+}
+
+// seenLogin is an accepted login as an eavesdropper saw it.
+type seenLogin struct {
+	user, code, device string
+	payload            []byte // the login request as it went on the wire
+	at                 time.Duration
+	wallet             env.NodeID
 }
 
 // accessKeyOf derives a per-run secret from the seed and a name.

@@ -152,10 +152,9 @@ func TestOTPReplay(t *testing.T) {
 	if d := w.do(g2, t0.Add(30*time.Second), w.loginReq(g2, t0.Add(30*time.Second), "alice", "alice-phone", Point{})); !d.Allowed() {
 		t.Fatalf("next step: %s %v", d.Reason, d.Err)
 	}
-	// The ledger's idempotency: the first request asking again is still first.
-	if !w.led.consume("once:otp:alice:1200", r.ID) {
-		t.Fatal("a retry of the first request lost its answer")
-	}
+	// (How the ledger answers a retried consumption is the wallet's
+	// business: system/wallet scopes it to the gateway's incarnation, and
+	// account-takeover's whole-request replay shows it.)
 }
 
 func TestOTPLockout(t *testing.T) {
