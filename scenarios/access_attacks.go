@@ -85,6 +85,7 @@ type attackerActor struct {
 	addr     string // where the attacker wants the funds
 	lastStep int64
 	n        int
+	target   int // endpoint's index
 	// benign: a look-alike client, not an attacker (no world.attack)
 	benign bool
 	// wds: the attacker's withdrawals awaiting their outcome, by id, with
@@ -156,6 +157,20 @@ func (a *attackerActor) refused(id string, r wallet.AccessReply) {
 const attackAmount = 100_000_000
 
 func (a *attackerActor) aw() *accessWorld { return a.run.custody.access }
+
+// endpoint is the wallet node a scripted client is using now; moveOn
+// moves to the next one when a request got no reply at all (the node is
+// down or cut off), as a client would.
+func (a *attackerActor) endpoint() env.NodeID {
+	ws := a.wallets()
+	return ws[a.target%len(ws)]
+}
+
+func (a *attackerActor) moveOn(_ env.Env, r wallet.AccessReply) {
+	if r.Result == "timeout" {
+		a.target++
+	}
+}
 
 func (a *attackerActor) wallets() []env.NodeID { return a.run.custody.wallets }
 
@@ -251,7 +266,7 @@ func (a *attackerActor) stuffing(e env.Env) {
 	req := a.as(access.KindLogin, victim, "atk-bot", a.home(victim))
 	req.PIN, req.Code = pin, "000000"
 	a.tried(victim, "leaked PIN tried from "+req.IP)
-	a.c.call(e, a.wallets()[0], req, 0, func(env.Env, wallet.AccessReply) {})
+	a.c.call(e, a.endpoint(), req, 0, a.moveOn)
 	a.c.later(e, 10*time.Second, a.stuffing)
 }
 
@@ -381,14 +396,14 @@ func (a *attackerActor) keyAbuse(e env.Env) {
 			a.tried(key, "stolen read-only key hammered at 40 uses a minute")
 		}
 		req.Op, req.Params = access.OpRead, []string{victim, "balance"}
-		a.c.call(e, a.wallets()[0], req, 0, func(env.Env, wallet.AccessReply) {})
+		a.c.call(e, a.endpoint(), req, 0, a.moveOn)
 		a.c.later(e, 1500*time.Millisecond, a.keyAbuse)
 	default:
 		a.tried(key, "stolen read-only key asked to withdraw")
 		id := fmt.Sprintf("atk-%s-%d", a.id, a.n)
 		a.invoke(id, victim, attackAmount, "apikey:"+key)
 		req.Op, req.Params = access.OpWithdraw, []string{victim, id, a.addr, strconv.Itoa(attackAmount)}
-		a.c.call(e, a.wallets()[0], req, 0, func(_ env.Env, r wallet.AccessReply) { a.refused(id, r) })
+		a.c.call(e, a.endpoint(), req, 0, func(e env.Env, r wallet.AccessReply) { a.moveOn(e, r); a.refused(id, r) })
 	}
 }
 
@@ -401,7 +416,7 @@ func (a *attackerActor) escalate(e env.Env) {
 	req := access.Request{Kind: access.KindAPIKey, APIKey: key, KeyToken: a.aw().tokens[key], IP: "198.51.100.9",
 		Biometric: access.BiometricNone, Op: access.OpAPIKeyCreate,
 		Params: []string{victim, "atk-key-1", access.FormatScopes([]access.Scope{access.ScopeRead, access.ScopeWithdraw})}}
-	a.c.call(e, a.wallets()[0], req, 0, func(env.Env, wallet.AccessReply) {})
+	a.c.call(e, a.endpoint(), req, 0, a.moveOn)
 }
 
 // busyBot: user u7's own bot reads its balance 2.5 s after each answer,
@@ -415,7 +430,10 @@ func (a *attackerActor) busyBot(e env.Env) {
 	req := access.Request{Kind: access.KindAPIKey, APIKey: key, KeyToken: a.aw().tokens[key], IP: "10.200.0.7",
 		Biometric: access.BiometricNone, Op: access.OpRead, Params: []string{victim, "balance"}}
 	// the next read after this one's answer: a bot never piles up requests
-	a.c.call(e, a.wallets()[0], req, 0, func(e env.Env, _ wallet.AccessReply) { a.c.later(e, 2500*time.Millisecond, a.busyBot) })
+	a.c.call(e, a.endpoint(), req, 0, func(e env.Env, r wallet.AccessReply) {
+		a.moveOn(e, r)
+		a.c.later(e, 2500*time.Millisecond, a.busyBot)
+	})
 }
 
 // keyAdmin: user u8 logs in from their phone, mints a key that may read

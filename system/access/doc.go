@@ -127,15 +127,22 @@
 //
 // # What is soft state
 //
-// Per gateway, and lost on restart: rate windows, failure counts and
-// lockouts, the last login place, the IP table, the local used-sets (the
-// ledger's once-keys cover what they forget), registered devices and API
-// keys added after start (the wallet replicates them with AddDevice,
-// AddAPIKey, RevokeAPIKey and NoteFactorChange if it needs them
-// everywhere). An attacker spreading requests across regions gets up to
-// one allowance per region (D24). Sessions and challenges need no shared
-// state (MACs under Config.Key), but a gateway's challenge counter restarts
-// with it: ids stay unique because they carry the issue time.
+// Per gateway, and lost on restart: rate windows, failure counts, the IP
+// table (credential-stuffing blocks), the local used-sets (the ledger's
+// once-keys cover what they forget). An attacker spreading requests across
+// regions gets up to one rate allowance per region (D24).
+//
+// Shared (share.go): what the controls themselves hang on is handed to
+// the embedding node to keep and pass on, and applied back with
+// NoteLogin (the last login place and time), NoteFactorChange,
+// RestoreLock (PIN, OTP and API-key lockouts), NoteVerified, AddDevice,
+// AddAPIKey and RevokeAPIKey, each idempotent and keeping the later fact.
+// system/wallet journals them on disk (a restart does not undo a
+// lockout) and sends them to the other regions' wallet nodes (a login in
+// one region makes travel from the far side of the world impossible in
+// the next). Sessions and challenges need no shared state (MACs under
+// Config.Key), but a gateway's challenge counter restarts with it: ids
+// stay unique because they carry the issue time.
 //
 // # Planted weaknesses
 //

@@ -55,7 +55,10 @@ type user struct {
 
 	keysUntil time.Time // the user's API keys are locked until then
 	verify    bool      // and wait for a secondary verification
-	liveKeys  int
+	// keysLockedAt: when the last API-key lock was taken (here);
+	// verifiedAt: the last secondary verification (here or shared)
+	keysLockedAt, verifiedAt time.Time
+	liveKeys                 int
 }
 
 type apiKey struct {
@@ -173,7 +176,9 @@ func (g *Gateway) NoteFactorChange(now time.Time, userID string) error {
 	if u == nil {
 		return fmt.Errorf("%w: user %s", ErrUnknown, userID)
 	}
-	u.factorAt, u.factorSet = now, true
+	if !u.factorSet || now.After(u.factorAt) {
+		u.factorAt, u.factorSet = now, true
+	}
 	return nil
 }
 

@@ -221,7 +221,7 @@ func (g *Gateway) keyOp(now time.Time, r Request, f *facts) Decision {
 
 // lockKeys locks a user's API keys and demands a secondary verification.
 func (g *Gateway) lockKeys(now time.Time, u *user, f *facts) {
-	u.keysUntil, u.verify = now.Add(g.cfg.APIKeyLockFor), true
+	u.keysUntil, u.verify, u.keysLockedAt = now.Add(g.cfg.APIKeyLockFor), true, now
 	f.lock(u.id, "apikey", u.keysUntil)
 }
 

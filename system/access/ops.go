@@ -99,6 +99,10 @@ func FormatScopes(s []Scope) string {
 }
 
 // parseKeyScopes reads a canonical scopes parameter of an API key.
+// ParseKeyScopes parses an API key's scopes as FormatScopes writes them
+// (sorted, comma-separated, each a key scope).
+func ParseKeyScopes(p string) ([]Scope, bool) { return parseKeyScopes(p) }
+
 func parseKeyScopes(p string) ([]Scope, bool) {
 	if p == "" {
 		return nil, false

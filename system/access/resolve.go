@@ -55,7 +55,7 @@ func (g *Gateway) Resolve(now time.Time, d Decision, first []bool) Decision {
 		out.Session, out.Expires = g.sessionToken(u.id, p.req.Device, exp), exp
 		return out
 	case pendVerify:
-		u.verify = false
+		u.verify, u.verifiedAt = false, now
 		return Decision{Result: ResultAllow, Reason: "verified", Facts: f}
 	case pendApprove:
 		return Decision{Result: ResultAllow, Reason: "ok", Facts: f}

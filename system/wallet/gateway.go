@@ -96,6 +96,7 @@ func (n *Node) startGateway(e env.Env) {
 		return
 	}
 	n.gw = g
+	n.replayJournal(e)
 }
 
 func (n *Node) accessRequest(e env.Env, from env.NodeID, payload []byte) {
@@ -178,6 +179,7 @@ func (n *Node) accessDecided(e env.Env, from env.NodeID, req access.Request, req
 		}
 		return
 	}
+	n.share(e, sharedOf(req, d, int64(e.Now().Sub(env.Epoch))))
 	reply := AccessReply{ID: req.ID, Result: string(d.Result), Reason: d.Reason, Session: d.Session,
 		Challenge: d.Challenge, KeyToken: d.KeyToken}
 	if d.Err != nil {

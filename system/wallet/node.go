@@ -195,6 +195,8 @@ func (n *Node) receive(e env.Env, from env.NodeID, payload []byte) {
 		n.withdrawRequest(e, from, r)
 	case MsgAccess:
 		n.accessRequest(e, from, payload)
+	case MsgAccessShare:
+		n.accessShared(e, from, payload)
 	case MsgApprovalResponse:
 		var r ApprovalResponse
 		if Decode(payload, MsgApprovalResponse, &r) {
