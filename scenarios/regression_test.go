@@ -16,6 +16,8 @@ var regressionSeeds = []struct {
 }{
 	{"ledger-chaos", 341, []string{"duration=2m"},
 		"a retried idempotent write answered fail (did not happen) while its first attempt committed: the proposal was dropped during a leadership transfer"},
+	{"account-takeover", 2, []string{"duration=150m"},
+		"impossible travel let through: the attacker logged in at another region's gateway, which did not know the victim's login (now shared between the wallet nodes)"},
 }
 
 func TestRegressionSeeds(t *testing.T) {
