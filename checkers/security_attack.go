@@ -127,6 +127,7 @@ type response struct {
 //     or a signer.quarantine of one;
 //   - hsm: at a node the attack targets, an hsm.op failed closed (rv other
 //     than CKR_OK), an hsm.locked, an hsm.zeroize or a signer.reconcile;
+//
 // or, for every attack but those whose control is to tell someone
 // (alertOnly), a fail completion of one of the attacker's operations in
 // the history (attackerOp). For exfiltration and stale-delegation, which
