@@ -126,3 +126,17 @@ func TestAttackSigningPathEffect(t *testing.T) {
 		t.Fatalf("a paid exfiltration passed: %s %q %v", r.Verdict, r.Summary, r.Measured)
 	}
 }
+
+// INV-MPCBIND judges only the wire attacks (a world.attack with a kind): an
+// attack on an HSM or the audit sinks is no MPC message to reject.
+func TestMPCBindIgnoresOtherAttacks(t *testing.T) {
+	hsm := attackAt(time.Minute, "hsm", "attacker", "signer-hot-1")
+	if r := MPCBind(Input{Observations: []history.Observation{hsm}}); r.Verdict != Valid || r.Measured["attacks"] != 0 {
+		t.Fatalf("an HSM attack judged as an MPC message: %s %q", r.Verdict, r.Summary)
+	}
+	spoof := ob(time.Minute, "signer-hot-2", "world.attack", "kind", "spoof", "from", "attacker", "to", "signer-hot-2", "session", "",
+		"attack", "mpc-malicious", "actor", "attacker", "target", "signer-hot-2")
+	if r := MPCBind(Input{Observations: []history.Observation{hsm, spoof}}); r.Verdict != Invalid || r.Measured["attacks"] != 1 {
+		t.Fatalf("an unanswered spoof passed: %s %q", r.Verdict, r.Summary)
+	}
+}
