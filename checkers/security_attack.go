@@ -165,7 +165,7 @@ type response struct {
 // many of those alerts notified each party). The Summary names the
 // response and the parties notified.
 func Attack(in Input, attack string, bound time.Duration) Result {
-	res := Result{Checker: CheckAttack + ":" + attack, Measured: map[string]int64{}}
+	res := Result{Checker: CheckAttack + ":" + attack, Measured: map[string]int64{"bound_ns": int64(bound)}}
 	s := readSecurity(in)
 	t := traceAttack(s, attack)
 	if len(t.attacks) == 0 {
@@ -185,6 +185,7 @@ func Attack(in Input, attack string, bound time.Duration) Result {
 	if resp != nil {
 		res.Measured["detected"] = 1
 		res.Measured["detect_ns"] = resp.at - start.Time
+		res.Notes = map[string]string{"control": resp.what}
 		respDesc = fmt.Sprintf("%s after %s", resp.what, nsStr(resp.at-start.Time))
 		if bound > 0 && resp.at-start.Time > int64(bound) {
 			r := resp.ref
@@ -475,6 +476,20 @@ func apikeyEffects(s *secFacts, t *attackTrace, start fact) []OpRef {
 	}
 	return out
 }
+
+// attackNumber is each attack id's number in DOMAIN.md's list.
+var attackNumber = map[string]int{
+	"exfiltration": 1, "tampered-tx": 2, "stale-delegation": 3, "insider-policy": 4, "self-approval": 5,
+	"mpc-malicious": 6, "abort-storm": 7, "hsm": 8, "audit-block": 9,
+	"credential-stuffing": 10, "sim-swap": 10, "new-device": 10, "impossible-travel": 10,
+	"otp-replay": 11, "otp-skew": 11, "apikey-abuse": 12, "scope-escalation": 12,
+	"structuring": 13, "smurfing": 13, "rapid-in-out": 13, "new-account-drain": 13, "mixer": 13, "peel-chain": 13,
+	"sanctioned": 14, "velocity-storm": 15,
+}
+
+// AttackNumber is the attack id's number in DOMAIN.md's list (0 for an
+// unknown id).
+func AttackNumber(id string) int { return attackNumber[id] }
 
 // KnownAttack reports whether id is one of DOMAIN.md's attack ids (the
 // vocabulary's list).

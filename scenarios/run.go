@@ -351,6 +351,7 @@ func (r *run) report(opt Options, plan faults.Plan, interrupted bool) *reports.R
 		vs = append(vs, e.Result.Verdict)
 	}
 	rep.Verdict = checkers.Compose(vs...)
+	rep.Attacks = attackTable(rep.Expectations)
 	rep.ExitCode = reports.ExitCodeFor(rep.Expectations)
 	if interrupted {
 		rep.ExitCode = reports.ExitInterrupted
