@@ -118,7 +118,9 @@ func Sealed(in Input) Result {
 // MPCBind (INV-MPCBIND): every replayed or spoofed MPC message the world
 // injected ("world.attack") was rejected by its receiver, naming the
 // sender the host authenticated, within 5 s; every tampered one was
-// rejected or blamed on its sender.
+// rejected or blamed on its sender. Only the wire attacks count: a
+// world.attack without a "kind" (an attack on something else: an HSM, the
+// audit sinks, a withdrawal) is not an MPC message.
 func MPCBind(in Input) Result {
 	res := Result{Checker: CheckMPCBind, Measured: map[string]int64{}}
 	var reacts []history.Observation
@@ -130,7 +132,7 @@ func MPCBind(in Input) Result {
 	used := make([]bool, len(reacts))
 	var bad []OpRef
 	for _, a := range in.Observations {
-		if a.Kind != "world.attack" || a.Fields["kind"] == "withhold" {
+		if a.Kind != "world.attack" || a.Fields["kind"] == "" || a.Fields["kind"] == "withhold" {
 			continue
 		}
 		res.Measured["attacks"]++

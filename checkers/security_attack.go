@@ -114,9 +114,25 @@ type response struct {
 // happened. A response is, at or after the first world.attack, an
 // access.alert naming the attack id; a risk.freeze of an account the
 // attack targets or world.truth labels with it (subject or user); an
-// audit.halt, for audit-block; or, for every attack but those whose
-// control is to tell someone (alertOnly), a fail completion of one of the
-// attacker's operations in the history (attackerOp).
+// audit.halt, for audit-block; for the signing-path attacks, the signing
+// path's own control (security_attack_signing.go):
+//   - exfiltration, stale-delegation, tampered-tx: a signer.refuse whose
+//     digest or withdrawal is a target of the attack (the signer's own
+//     re-check refused what the attacker asked it to sign);
+//   - mpc-malicious: a signer.reject whose sender is an actor of the
+//     attack, an attributable signer.blame naming one among its culprits,
+//     or a signer.quarantine of one;
+//   - abort-storm: a signer.abort of an attempt whose parties include an
+//     actor (the coordinator gave the attempt up and retries around it),
+//     or a signer.quarantine of one;
+//   - hsm: at a node the attack targets, an hsm.op failed closed (rv other
+//     than CKR_OK), an hsm.locked, an hsm.zeroize or a signer.reconcile;
+//
+// or, for every attack but those whose control is to tell someone
+// (alertOnly), a fail completion of one of the attacker's operations in
+// the history (attackerOp). For exfiltration and stale-delegation, which
+// are alertOnly, the signers' refusal is the signing path's alert: it is
+// observed where the refusal happens, not told by the gateway.
 //
 // Effects, by family:
 //   - account takeover: a withdrawal reserved (first ledger.apply ok
@@ -149,7 +165,7 @@ type response struct {
 // many of those alerts notified each party). The Summary names the
 // response and the parties notified.
 func Attack(in Input, attack string, bound time.Duration) Result {
-	res := Result{Checker: CheckAttack + ":" + attack, Measured: map[string]int64{}}
+	res := Result{Checker: CheckAttack + ":" + attack, Measured: map[string]int64{"bound_ns": int64(bound)}}
 	s := readSecurity(in)
 	t := traceAttack(s, attack)
 	if len(t.attacks) == 0 {
@@ -169,6 +185,7 @@ func Attack(in Input, attack string, bound time.Duration) Result {
 	if resp != nil {
 		res.Measured["detected"] = 1
 		res.Measured["detect_ns"] = resp.at - start.Time
+		res.Notes = map[string]string{"control": resp.what}
 		respDesc = fmt.Sprintf("%s after %s", resp.what, nsStr(resp.at-start.Time))
 		if bound > 0 && resp.at-start.Time > int64(bound) {
 			r := resp.ref
@@ -210,11 +227,17 @@ func boundStr(b time.Duration) string {
 }
 
 func refusalNote(attack string) string {
-	if alertOnly[attack] {
+	if alertOnly[attack] && len(signingResponses[attack]) == 0 {
 		return ""
+	}
+	if alertOnly[attack] {
+		return ", no " + strings.Join(signingResponses[attack], ", no ") + " naming it"
 	}
 	if attack == "audit-block" {
 		return ", no audit.halt, no refused operation of the attacker"
+	}
+	if kinds := signingResponses[attack]; len(kinds) > 0 {
+		return ", no " + strings.Join(kinds, ", no ") + " naming it, no refused operation of the attacker"
 	}
 	return ", no refused operation of the attacker"
 }
@@ -251,6 +274,13 @@ func firstResponse(in Input, s *secFacts, t *attackTrace, start fact) (*response
 	if t.id == "audit-block" {
 		for _, f := range s.of(obsAuditHalt) {
 			take(response{at: f.Time, what: "audit.halt on " + f.Node, ref: f.ref(t.id, "")})
+		}
+	}
+	for _, kind := range signingResponses[t.id] {
+		for _, f := range s.of(kind) {
+			if what, ok := signingResponse(t, f); ok {
+				take(response{at: f.Time, what: what, ref: f.ref(t.id, "")})
+			}
 		}
 	}
 	if !alertOnly[t.id] {
@@ -446,6 +476,20 @@ func apikeyEffects(s *secFacts, t *attackTrace, start fact) []OpRef {
 	}
 	return out
 }
+
+// attackNumber is each attack id's number in DOMAIN.md's list.
+var attackNumber = map[string]int{
+	"exfiltration": 1, "tampered-tx": 2, "stale-delegation": 3, "insider-policy": 4, "self-approval": 5,
+	"mpc-malicious": 6, "abort-storm": 7, "hsm": 8, "audit-block": 9,
+	"credential-stuffing": 10, "sim-swap": 10, "new-device": 10, "impossible-travel": 10,
+	"otp-replay": 11, "otp-skew": 11, "apikey-abuse": 12, "scope-escalation": 12,
+	"structuring": 13, "smurfing": 13, "rapid-in-out": 13, "new-account-drain": 13, "mixer": 13, "peel-chain": 13,
+	"sanctioned": 14, "velocity-storm": 15,
+}
+
+// AttackNumber is the attack id's number in DOMAIN.md's list (0 for an
+// unknown id).
+func AttackNumber(id string) int { return attackNumber[id] }
 
 // KnownAttack reports whether id is one of DOMAIN.md's attack ids (the
 // vocabulary's list).

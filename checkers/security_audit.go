@@ -19,6 +19,7 @@ func sinkOutages(in Input, s *secFacts) (bad []OpRef, outages, halts int64) {
 	}
 	down := false
 	var since int64
+	last := map[string]string{} // node, withdrawal -> its last wallet.state there
 	for i, o := range in.Observations {
 		f := fact{idx: i, Observation: o}
 		switch o.Kind {
@@ -37,7 +38,12 @@ func sinkOutages(in Input, s *secFacts) (bad []OpRef, outages, halts int64) {
 				halts++
 			}
 		case obsWallet:
-			if down && f.get("state") != "requested" {
+			// a withdrawal's step on a node; repeating the state it is
+			// already in (a retry noted) is no progress
+			k := o.Node + "\x00" + f.get("withdrawal")
+			prev, seen := last[k]
+			last[k] = f.get("state")
+			if down && f.get("state") != "requested" && (!seen || prev != f.get("state")) {
 				bad = append(bad, f.ref(f.get("withdrawal"), fmt.Sprintf("withdrawal %s moved to %s on %s at %s while every audit sink was down (since %s)",
 					f.get("withdrawal"), f.get("state"), o.Node, nsStr(o.Time), nsStr(since))))
 			}

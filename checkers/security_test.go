@@ -392,6 +392,12 @@ func TestAudit(t *testing.T) {
 		{name: "a withdrawal progressing while sinks are down", obs: cat(clean[:5], obs(state(12*m, "w5", "approved")), clean[5:]), want: Invalid, desc: "moved to approved"},
 		{name: "a withdrawal reserved while sinks are down", obs: cat(clean[:5], obs(reserveWd(13*m, "ledger-1", "w6", "u1")), clean[5:]), want: Invalid, desc: "w6 reserved"},
 		{name: "sinks that never come back", obs: drop(clean, 6), want: Invalid, desc: "w5 moved to reserved"},
+		// a retry noted in the state the withdrawal is already in is no
+		// progress; a new state first seen during the outage is, even if
+		// it repeats
+		{name: "a retry in the state it was in", obs: cat(clean[:5], obs(state(12*m, "w1", "reserved")), clean[5:]), want: Valid},
+		{name: "a new state repeated while sinks are down", obs: cat(clean[:5], obs(state(12*m, "w1", "signing"), state(13*m, "w1", "signing")), clean[5:]), want: Invalid, desc: "w1 moved to signing"},
+		{name: "the same state on another node is a move there", obs: cat(clean[:5], obs(nob(12*m, "wallet-2", "wallet.state", "withdrawal", "w1", "state", "reserved", "reason", "")), clean[5:]), want: Invalid, desc: "w1 moved to reserved on wallet-2"},
 		{name: "a shorter replica: prefix or fork cannot be told", obs: replace(clean, 11, "entries", "40", "head", "ef56"), want: Unknown},
 		{name: "the last read of a node counts", obs: cat(obs(replica("wallet-2", "42", "zz", "broken", "")), clean), want: Valid},
 		{name: "no audit facts", obs: clean[:2], want: Unknown},

@@ -57,6 +57,9 @@ type Result struct {
 	// order.
 	First    []OpRef          `json:"first,omitempty"`
 	Measured map[string]int64 `json:"measured,omitempty"`
+	// Notes: named facts in words a report shows beside the figures
+	// (ATTACK:<id> sets "control", the response that answered it).
+	Notes map[string]string `json:"notes,omitempty"`
 }
 
 // Input is everything a checker may look at: the recorded client history

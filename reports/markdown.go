@@ -134,6 +134,22 @@ func (r *Report) Markdown() []byte {
 		}
 	}
 
+	if len(r.Attacks) > 0 {
+		p("\n## Attacks\n\n")
+		p("| attack | DOMAIN.md | control that stopped it | time to detect | bound | alerted (user / security / admins) | tried | effects | verdict |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, a := range r.Attacks {
+			control, ttd := "none", "never"
+			if a.Control != "" {
+				control = strings.ReplaceAll(a.Control, "|", "/")
+			}
+			if a.DetectNS >= 0 {
+				ttd = dur(a.DetectNS)
+			}
+			p("| %s | %d | %s | %s | %s | %d / %d / %d | %d | %d | %s |\n", a.Attack, a.Number, control, ttd, dur(a.BoundNS),
+				a.Notified["user"], a.Notified["security"], a.Notified["admins"], a.Tried, a.Effects, a.Verdict)
+		}
+	}
+
 	p("\n## Faults\n\n")
 	kinds := make([]string, 0, len(r.FaultCounts))
 	for k := range r.FaultCounts {

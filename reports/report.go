@@ -56,6 +56,8 @@ type Report struct {
 	Signing []SigningStats `json:"signing,omitempty"`
 	Custody *Custody       `json:"custody,omitempty"`
 	Risk    *Risk          `json:"risk,omitempty"`
+	// Attacks: one row per ATTACK:<id> expectation of the run.
+	Attacks []AttackRow `json:"attacks,omitempty"`
 
 	Ops   OpStats   `json:"ops"`
 	World WorldInfo `json:"world"`
@@ -273,4 +275,21 @@ type RiskTypology struct {
 	Flagged      int    `json:"flagged"`
 	Frozen       int    `json:"users_frozen"`
 	FreezeMeanNS int64  `json:"freeze_mean_ns"`
+}
+
+// AttackRow is one rehearsed attack (an ATTACK:<id> expectation's result):
+// the control that stopped it, the time from its first try to that
+// response (DetectNS, -1 when nothing answered), its bound, who the
+// gateway's alerts notified, and the verdict.
+type AttackRow struct {
+	Attack   string           `json:"attack"`
+	Number   int              `json:"domain_number"` // in DOMAIN.md's list
+	Control  string           `json:"control"`       // "" when nothing answered
+	DetectNS int64            `json:"detect_ns"`
+	BoundNS  int64            `json:"bound_ns"`
+	Tried    int64            `json:"tried"`
+	Alerts   int64            `json:"alerts"`
+	Notified map[string]int64 `json:"notified"` // user, security, admins: alerts notifying each
+	Effects  int64            `json:"effects"`
+	Verdict  checkers.Verdict `json:"verdict"`
 }

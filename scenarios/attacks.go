@@ -12,12 +12,27 @@ import (
 // MPC attacks act on the wire, through the world's interceptor: the harness
 // plays the malicious party or the network attacker, so the signers under
 // test run unmodified code. Every injected or altered message is reported as
-// a "world.attack" observation for INV-MPCBIND.
+// a "world.attack" observation: its "kind" (tamper, withhold, replay,
+// spoof) for INV-MPCBIND, its "attack" (DOMAIN.md's id: mpc-malicious; a
+// withholding party is abort-storm, every attempt it joins is given up)
+// with actor and target for the per-attack expectation.
 
 const (
 	// attackerNode is the endpoint a network attacker sends from: it is
 	// not a custody node, so the host authenticates it as itself.
 	attackerNode env.NodeID = "attacker"
+
+	// DOMAIN.md's attack ids (docs/security-vocabulary.md) the harness
+	// plays on the signing path.
+	attackMPCMalicious   = "mpc-malicious"
+	attackAbortStorm     = "abort-storm"
+	attackHSM            = "hsm"
+	attackAuditBlock     = "audit-block"
+	attackTamperedTx     = "tampered-tx"
+	attackExfiltration   = "exfiltration"
+	attackStaleDelegated = "stale-delegation"
+	attackSanctioned     = "sanctioned"
+	attackVelocityStorm  = "velocity-storm"
 )
 
 type mpcAttacks struct {
@@ -92,7 +107,8 @@ func (a *mpcAttacks) intercept(from, to env.NodeID, payload []byte) ([]byte, boo
 	}
 	w := a.r.world
 	if a.withhold[from] {
-		a.r.worldObs(to, "world.attack", "kind", "withhold", "from", string(from), "to", string(to), "session", "")
+		a.r.worldObs(to, "world.attack", "kind", "withhold", "from", string(from), "to", string(to), "session", "",
+			"attack", attackAbortStorm, "actor", string(from), "target", string(to), "detail", "withheld MPC message")
 		return nil, true
 	}
 	if a.replay[from] {
@@ -100,7 +116,8 @@ func (a *mpcAttacks) intercept(from, to env.NodeID, payload []byte) ([]byte, boo
 			// the malicious party re-sends one of its messages from an
 			// earlier session, under its own (authenticated) name
 			msg := old[w.Stream("mpc-replay").IntN(len(old))]
-			a.r.worldObs(to, "world.attack", "kind", "replay", "from", string(from), "to", string(to), "session", "")
+			a.r.worldObs(to, "world.attack", "kind", "replay", "from", string(from), "to", string(to), "session", "",
+				"attack", attackMPCMalicious, "actor", string(from), "target", string(to), "detail", "replay from another session")
 			a.inject(from, to, msg)
 		}
 		if len(a.seen[from]) < replayKeepMax {
@@ -108,7 +125,8 @@ func (a *mpcAttacks) intercept(from, to env.NodeID, payload []byte) ([]byte, boo
 		}
 	}
 	if a.spoof[from] {
-		a.r.worldObs(to, "world.attack", "kind", "spoof", "from", string(attackerNode), "to", string(to), "session", "")
+		a.r.worldObs(to, "world.attack", "kind", "spoof", "from", string(attackerNode), "to", string(to), "session", "",
+			"attack", attackMPCMalicious, "actor", string(attackerNode), "target", string(to), "detail", "spoofing "+string(from))
 		a.inject(attackerNode, to, append([]byte(nil), payload...))
 	}
 	if a.tamper[from] {
@@ -121,7 +139,8 @@ func (a *mpcAttacks) intercept(from, to env.NodeID, payload []byte) ([]byte, boo
 			// scalar, an approval token), so the message still parses
 			v.Payload[len(v.Payload)-1] ^= 0x01
 			out, _ := json.Marshal(v)
-			a.r.worldObs(to, "world.attack", "kind", "tamper", "from", string(from), "to", string(to), "session", v.ID.String())
+			a.r.worldObs(to, "world.attack", "kind", "tamper", "from", string(from), "to", string(to), "session", v.ID.String(),
+				"attack", attackMPCMalicious, "actor", string(from), "target", string(to), "detail", "tampered MPC payload")
 			return env.Encode(signer.MsgEnvelope, out), false
 		}
 	}

@@ -99,6 +99,9 @@ type userActor struct {
 	// acc: the gateway client, with workload.params.access
 	// (custody_access.go)
 	acc *userAccess
+	// actor: the next withdrawal is an attack's (its history detail
+	// says actor=ACTOR).
+	actor string
 }
 
 type userWithdrawal struct {
@@ -178,6 +181,12 @@ func (u *userActor) timer(e env.Env, tag string) {
 			// an attempt to pay a sanctioned or tagged party
 			p := sanctionedNames[(u.idx+u.wds)%len(sanctionedNames)]
 			to = chain.MustExternalKey(u.run.world.Seed(), p.name, chain.Secp256k1).Address
+			if p.fromVersion == "v1" || (u.w.p.SanctionsUpdate > 0 && u.run.world.Now() >= u.w.p.SanctionsUpdate) {
+				// on the list in force: DOMAIN.md's attack 14
+				u.actor = fmt.Sprintf("user-%d", u.idx)
+				u.run.worldObs(env.NodeID(u.actor), "world.attack", "attack", attackSanctioned, "actor", u.actor,
+					"target", fmt.Sprintf("w%d-%d", u.idx, u.wds), "detail", "withdrawal to "+p.tag+" "+p.name)
+			}
 		}
 		device, travel, lookalike := u.account+"-phone", false, false
 		if u.w.p.Risk || u.w.p.Access {
@@ -244,8 +253,12 @@ func (u *userActor) startWithdrawal(e env.Env, to string, amount int64, initiato
 		u.run.noteTruth(req.ID, u.account, u.truthLabel(), lookalike)
 	}
 	u.cur = &userWithdrawal{req: req, invoked: u.run.world.Now()}
-	u.run.record(history.Event{Kind: history.Invoke, Process: u.proc, Op: "withdraw", Key: req.ID, Value: req.Amount,
-		Detail: fmt.Sprintf("user=%s to=%s amount=%d wallet=hot initiator=%s", req.User, req.To, req.Amount, req.Initiator)})
+	detail := fmt.Sprintf("user=%s to=%s amount=%d wallet=hot initiator=%s", req.User, req.To, req.Amount, req.Initiator)
+	if u.actor != "" {
+		detail += " actor=" + u.actor // an attack's operation (penetration.go)
+		u.actor = ""
+	}
+	u.run.record(history.Event{Kind: history.Invoke, Process: u.proc, Op: "withdraw", Key: req.ID, Value: req.Amount, Detail: detail})
 	u.send(e)
 }
 

@@ -60,6 +60,15 @@ type custodyParams struct {
 	ScreeningOutageFor time.Duration `yaml:"screening_outage_for"`
 	Bug                string        `yaml:"bug"`    // a wallet bug (system/wallet), count-initiator, or fail-open (screening)
 	Attack             string        `yaml:"attack"` // tamper-destination: wallet-1 is an insider
+	// The attacker actors of penetration.go (0 = never): at
+	// ExfiltrateAt a compromised hot signer asks the others to sign a
+	// payment to the attacker without approvals; at StaleDelegationAt
+	// with an earlier withdrawal's approvals; at VelocityStormAt,
+	// VelocityStorm concurrent small withdrawals.
+	ExfiltrateAt      time.Duration `yaml:"exfiltrate_at"`
+	StaleDelegationAt time.Duration `yaml:"stale_delegation_at"`
+	VelocityStormAt   time.Duration `yaml:"velocity_storm_at"`
+	VelocityStorm     int           `yaml:"velocity_storm"`
 	// Risk: a risk node scores every withdrawal and credited deposit,
 	// Reviewers work its review queue, each case taking about
 	// ReviewDelay; AML accounts play each typology (and as many play its
@@ -137,6 +146,10 @@ func newCustodyWorkload(file string, n *yaml.Node) (Workload, error) {
 		bad = "hot_genesis and cold_genesis must be positive"
 	case p.Attack != "" && p.Attack != "tamper-destination":
 		bad = fmt.Sprintf("attack %q: tamper-destination or nothing", p.Attack)
+	}
+	if p.ExfiltrateAt < 0 || p.StaleDelegationAt < 0 || p.VelocityStormAt < 0 || p.VelocityStorm < 0 || p.VelocityStorm > 1000 ||
+		(p.VelocityStorm > 0) != (p.VelocityStormAt > 0) {
+		bad = "exfiltrate_at, stale_delegation_at and velocity_storm_at must not be negative; velocity_storm (0..1000) and velocity_storm_at go together"
 	}
 	if p.SanctionedEvery < 0 || p.SanctionsUpdate < 0 || p.ScreeningOutageAt < 0 || p.ScreeningOutageFor < 0 {
 		bad = "sanctioned_every, sanctions_update and the screening outage must not be negative"
@@ -417,6 +430,14 @@ func (w *custodyWorkload) Install(r *run) {
 		su.grants = append(su.grants, grant{fmt.Sprintf("u%d", i), p.UserGenesis})
 	}
 	r.world.Add(setupNode, clientRegion, func() env.Node { return su })
+	// The attacker actors (penetration.go).
+	if p.ExfiltrateAt > 0 || p.StaleDelegationAt > 0 {
+		r.signAttacker.schedule(p)
+	}
+	if p.VelocityStorm > 0 {
+		st := &stormActor{run: r, w: w, to: chain.MustExternalKey(r.world.Seed(), "attacker-storm", flavour).Address}
+		r.world.Add(stormActorNode, clientRegion, func() env.Node { return st })
+	}
 	sm := &samplerActor{run: r, hot: hotAddr, cold: coldAddr, chain: string(chainNode(flavour)), window: p.SweepWindow, settle: p.SweepSettle}
 	r.world.Add(samplerNode, clientRegion, func() env.Node { return sm })
 	r.installGovernance(w)
@@ -447,6 +468,9 @@ func (r *run) tapCustody(from, to env.NodeID, payload []byte) {
 	cs := r.custody
 	if cs == nil {
 		return
+	}
+	if r.signAttacker != nil {
+		r.signAttacker.tap(from, to, payload)
 	}
 	if strings.HasPrefix(string(to), "signer-cold-") {
 		t, _, _ := env.Decode(payload)

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"vaultdrill/faults"
@@ -216,9 +217,18 @@ func (d *inProcess) HSMFault(n env.NodeID, fault string) error {
 	if node, _ := d.topo.Find(n); node.Role != topology.RoleSigner {
 		return fmt.Errorf("in-process: %s has no HSM (not a signer)", n)
 	}
+	if word := strings.Fields(fault); len(word) > 0 && hsmAttacks[word[0]] && d.worldObs != nil {
+		d.worldObs(n, "world.attack", "attack", attackHSM, "actor", string(attackerNode), "target", string(n), "detail", fault)
+	}
 	d.world.Inject(finalSender, n, env.Encode(signer.MsgControl, []byte(fault)))
 	return nil
 }
+
+// hsmAttacks are the HSM faults DOMAIN.md's attack 8 lists (removed mid-sign,
+// general error, PIN brute force, tamper): the world reports each as the
+// attack "hsm" on the signer whose HSM it hits. A slow or unavailable
+// device is a fault, not an attack.
+var hsmAttacks = map[string]bool{"removed-mid-op": true, "general-error": true, "pin-bruteforce": true, "tamper": true}
 
 // AuditSink cuts a wallet node off its audit sink, or reconnects it (a
 // control message the node obeys from the harness only). When every
@@ -249,6 +259,10 @@ func (d *inProcess) AuditSink(n env.NodeID, up bool) error {
 	all := len(d.auditDown) == len(wallets)
 	if d.worldObs != nil && all != wasAll {
 		d.worldObs("", "world.audit_sinks", "up", map[bool]string{true: "0", false: "1"}[all])
+		if all {
+			// every sink blocked: DOMAIN.md's attack 9
+			d.worldObs("", "world.attack", "attack", attackAuditBlock, "actor", string(attackerNode), "target", "", "detail", "every audit sink blocked")
+		}
 	}
 	return nil
 }

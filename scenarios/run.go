@@ -62,6 +62,9 @@ type run struct {
 	procs   int
 	counts  map[string]int
 	tl      []reports.TimelineItem
+	// signAttacker plays the signing-path attacks of a custody run
+	// (penetration.go).
+	signAttacker *signingAttacker
 	// truth is the label of every subject an actor made (world.truth),
 	// when the custody run has its risk layer; reviewers investigate it.
 	truth map[string]string
@@ -146,6 +149,9 @@ func Run(s *Scenario, opt Options) (*Outcome, error) {
 		return nil, err
 	}
 	r.custody = s.custodyOf(opt.Seed)
+	if r.custody != nil {
+		r.signAttacker = newSigningAttacker(r)
+	}
 	r.deploy.custody = r.custody
 	pubs, shares, err := r.deploy.installMPC(s, opt.Seed)
 	if err != nil {
@@ -345,6 +351,7 @@ func (r *run) report(opt Options, plan faults.Plan, interrupted bool) *reports.R
 		vs = append(vs, e.Result.Verdict)
 	}
 	rep.Verdict = checkers.Compose(vs...)
+	rep.Attacks = attackTable(rep.Expectations)
 	rep.ExitCode = reports.ExitCodeFor(rep.Expectations)
 	if interrupted {
 		rep.ExitCode = reports.ExitInterrupted

@@ -243,11 +243,14 @@ func (n *Node) signWithdrawal(e env.Env, w *withdrawal) {
 		return
 	}
 	d := w.tx.SigningDigest()
-	n.setState(e, w, "signing", "")
 	if !n.record(e, "withdrawal.sign", w.req.ID, "apply", hex.EncodeToString(d[:]), "nonce="+strconv.FormatUint(w.nonce, 10)) {
+		// not on record: the step waits, and is not reported as taken
+		// (the retry timer looks for "signing")
+		w.state = "signing"
 		e.After(n.cfg.PollEvery, "wd/sign/"+w.req.ID)
 		return
 	}
+	n.setState(e, w, "signing", "")
 	auth := &signer.Authorization{Raw: chain.EncodeTx(w.tx), Initiator: w.req.Initiator, Approvals: w.approvals,
 		Policy: append([]approval.ChangeCert(nil), n.pol.quorum...)}
 	n.sign(e, &n.cfg.Hot, signer.SignRequest{Key: n.cfg.Hot.Key, Digest: d[:], Auth: auth}, func(e env.Env, r signer.SignResponse) {
