@@ -54,16 +54,16 @@ type custodyParams struct {
 	// address (0 = never); SanctionsUpdate: when the list's v2 (one more
 	// sanctioned address) replaces v1 (0 = never); the screening service
 	// is down from ScreeningOutageAt for ScreeningOutageFor (0 = never).
-	SanctionedEvery    int           `yaml:"sanctioned_every"`
+	SanctionedEvery int `yaml:"sanctioned_every"`
 	// SanctionedDepositEvery: every Nth deposit of a user is paid into its
 	// account by a sanctioned or mixer party instead (0 = never); the
 	// scanner must hold it, not credit it.
-	SanctionedDepositEvery int `yaml:"sanctioned_deposit_every"`
-	SanctionsUpdate    time.Duration `yaml:"sanctions_update"`
-	ScreeningOutageAt  time.Duration `yaml:"screening_outage_at"`
-	ScreeningOutageFor time.Duration `yaml:"screening_outage_for"`
-	Bug                string        `yaml:"bug"`    // a wallet bug (system/wallet), count-initiator, or fail-open (screening)
-	Attack             string        `yaml:"attack"` // tamper-destination: wallet-1 is an insider
+	SanctionedDepositEvery int           `yaml:"sanctioned_deposit_every"`
+	SanctionsUpdate        time.Duration `yaml:"sanctions_update"`
+	ScreeningOutageAt      time.Duration `yaml:"screening_outage_at"`
+	ScreeningOutageFor     time.Duration `yaml:"screening_outage_for"`
+	Bug                    string        `yaml:"bug"`    // a wallet bug (system/wallet), count-initiator, or fail-open (screening)
+	Attack                 string        `yaml:"attack"` // tamper-destination: wallet-1 is an insider
 	// Risk: a risk node scores every withdrawal and credited deposit,
 	// Reviewers work its review queue, each case taking about
 	// ReviewDelay; AML accounts play each typology (and as many play its
