@@ -130,7 +130,9 @@ func MPCBind(in Input) Result {
 	used := make([]bool, len(reacts))
 	var bad []OpRef
 	for _, a := range in.Observations {
-		if a.Kind != "world.attack" || a.Fields["kind"] == "withhold" {
+		if a.Kind != "world.attack" || a.Fields["kind"] == "" || a.Fields["kind"] == "withhold" {
+			// "" is a security-layer attack fact (attack, actor, target):
+			// not an injected MPC message
 			continue
 		}
 		res.Measured["attacks"]++

@@ -94,6 +94,7 @@ type userActor struct {
 	// operations: its own steps, outside senders, and its truth label.
 	script    []amlStep
 	senders   []*chain.Wallet
+	routes    map[string]*chain.Wallet // route addresses by name (custody_risk.go)
 	label     string
 	lookalike bool
 
