@@ -27,7 +27,15 @@ import (
 // lookalike=1 for the look-alikes built to resemble a typology (a single
 // amount just under the reporting threshold, two relatives paying in, a
 // deposit partly withdrawn hours later, one large withdrawal from an old
-// account) and for honest users travelling or on a new phone.
+// account, funds from an exchange through two plain hops or through three
+// even splits) and for honest users travelling or on a new phone.
+//
+// The mixer and peel-chain actors route funds on the simulated chain
+// before depositing: from the tagged mixer through two plain hops (within
+// screening's taint: held, and scored with taint_hops 2), or through four
+// peel hops (beyond it: credited, and caught by the peel pattern alone).
+// Every AML actor (look-alikes aside) reports world.attack at its first
+// step, for the per-typology attack expectations.
 
 const riskNode env.NodeID = "risk-1"
 
