@@ -55,7 +55,7 @@ func TestAMLStress(t *testing.T) {
 // exchange-funded look-alikes routed the same way are not.
 func checkChainTypologies(t *testing.T, out *Outcome) {
 	t.Helper()
-	route := map[string]string{} // deposit txid -> label ("benign" for a route look-alike)
+	route := map[string]string{}    // deposit txid -> label ("benign" for a route look-alike)
 	routeUsers := map[string]bool{} // the accounts whose scripts route funds on chain, look-alikes too
 	p := defaultCustodyParams()
 	p.Users, p.AML = 40, 3 // ciAML's users, aml-stress's aml
