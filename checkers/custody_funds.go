@@ -341,8 +341,13 @@ func Deposit(in Input) Result {
 // userAccount is the ledger's user account form: u + decimal.
 var userAccount = regexp.MustCompile(`^u[0-9]+$`)
 
+// houseHeld is the house's account for deposits compliance held or denied:
+// funds in custody that are nobody's to withdraw.
+const houseHeld = "house-held"
+
 // CustodyConserve (INV-CONSERVE, custody): at the end, the users' and the
-// house's balances (their last final reads: Detail "final", ok) add up to
+// house's balances (house and house-held; their last final reads: Detail
+// "final", ok) add up to
 // the total of the world's last holdings sample, which must come after the
 // last final read. Other accounts (the pipeline's own bookkeeping) are
 // not part of the sum.
@@ -359,7 +364,7 @@ func CustodyConserve(in Input) Result {
 		if p.Invoke.Op != "balance" || d.Kind != history.OK || d.Result == nil || (p.Invoke.Detail != "final" && d.Detail != "final") {
 			continue
 		}
-		if p.Invoke.Key != "house" && !userAccount.MatchString(p.Invoke.Key) {
+		if p.Invoke.Key != "house" && p.Invoke.Key != houseHeld && !userAccount.MatchString(p.Invoke.Key) {
 			res.Measured["other_accounts"]++
 			continue
 		}
@@ -388,17 +393,23 @@ func CustodyConserve(in Input) Result {
 	if err != nil {
 		return unknown(res, "last holdings sample unreadable: "+err.Error())
 	}
-	var users int64
+	var users, nUsers int64
 	for acct, b := range final { // determinism: allowed (a sum)
-		if acct != "house" {
+		if userAccount.MatchString(acct) {
 			users += b
+			nUsers++
 		}
 	}
-	ledger := users + house
-	res.Measured["users"], res.Measured["user_total"], res.Measured["house"] = int64(len(final)-1), users, house
+	held := final[houseHeld]
+	ledger := users + house + held
+	res.Measured["users"], res.Measured["user_total"], res.Measured["house"], res.Measured["house_held"] = nUsers, users, house, held
 	res.Measured["ledger_total"], res.Measured["chain_total"], res.Measured["difference"] = ledger, total, ledger-total
-	desc := fmt.Sprintf("%d users hold %d and the house %d: %d in the ledger; the custody addresses hold %d on chain (hot %s, cold %s)",
-		len(final)-1, users, house, ledger, total, sample.Fields["hot"], sample.Fields["cold"])
+	heldNote := ""
+	if held != 0 {
+		heldNote = fmt.Sprintf(" (and %d held by compliance)", held)
+	}
+	desc := fmt.Sprintf("%d users hold %d and the house %d%s: %d in the ledger; the custody addresses hold %d on chain (hot %s, cold %s)",
+		nUsers, users, house, heldNote, ledger, total, sample.Fields["hot"], sample.Fields["cold"])
 	if ledger != total {
 		verb := "created"
 		if ledger < total {

@@ -271,6 +271,8 @@ func TestCustodyFunds(t *testing.T) {
 		{"custody conserve: no sample after the final reads", CustodyConserve, cuFinalReads(100, 400, 500),
 			cuWorld(cuHoldings(30*m, 100, 900)), Unknown},
 		{"custody conserve: no final reads", CustodyConserve, nil, cuWorld(cuHoldings(2*time.Hour, 100, 900)), Unknown},
+		{"custody conserve: a held deposit counts as the house's", CustodyConserve, withHeld(cuFinalReads(100, 400, 450), 50), cuWorld(cuHoldings(2*time.Hour, 100, 900)), Valid},
+		{"custody conserve: a held deposit also credited to its user", CustodyConserve, withHeld(cuFinalReads(100, 400, 500), 50), cuWorld(cuHoldings(2*time.Hour, 100, 900)), Invalid},
 
 		// INV-NONNEG (custody)
 		{"custody nonneg: clean", CustodyNonNeg, nil,
@@ -284,6 +286,14 @@ func TestCustodyFunds(t *testing.T) {
 
 // cuFinalReads: the house and two users read at the end of the run (at
 // 100 minutes), plus a bookkeeping account that is not in the sum.
+// withHeld adds a final read of the house's held-deposit account.
+func withHeld(h []history.Event, held int64) []history.Event {
+	at := int64(100*time.Minute) + 10
+	return append(h,
+		history.Event{V: 1, Kind: history.Invoke, Process: 90, Op: "balance", Key: "house-held", Detail: "final", Time: at},
+		history.Event{V: 1, Kind: history.OK, Process: 90, Op: "balance", Key: "house-held", Detail: "final", Result: new(held), Time: at})
+}
+
 func cuFinalReads(house, u1, u2 int64) []history.Event {
 	var h []history.Event
 	for i, r := range []struct {

@@ -133,6 +133,8 @@ func MPCBind(in Input) Result {
 	var bad []OpRef
 	for _, a := range in.Observations {
 		if a.Kind != "world.attack" || a.Fields["kind"] == "" || a.Fields["kind"] == "withhold" {
+			// "" is a security-layer attack fact (attack, actor, target):
+			// not an injected MPC message
 			continue
 		}
 		res.Measured["attacks"]++

@@ -29,9 +29,16 @@ func canonAddr(a string) string {
 
 // Sanctions: no custody outflow pays an address the sanctions list in force
 // at that time names (in any formatting variant), and no deposit from such
-// an address is credited. The list comes from "world.sanctions" facts
-// (version, addresses, comma-separated), each replacing the one before from
-// its time on: a list update mid-run applies from then.
+// an address is credited to a user. The list comes from "world.sanctions"
+// facts (version, addresses, comma-separated), each replacing the one
+// before from its time on: a list update mid-run applies from then.
+//
+// A deposit is credited by its first ledger.apply ok under idem dep:TXID;
+// one applied to the house's hold account (house-held) is held, not
+// credited. And a deposit is not credited on a screening error: a
+// wallet.screen fact for the deposit with error=1 and decision allow (a
+// screener that failed open) followed by its credit is a violation
+// whatever the sender, since fail closed is part of the invariant.
 func Sanctions(in Input) Result {
 	res := Result{Checker: CheckSanctions, Measured: map[string]int64{}}
 	type listAt struct {
@@ -83,13 +90,27 @@ func Sanctions(in Input) Result {
 		from[t.txid] = t
 	}
 	credited := map[string]bool{}
+	failedOpen := map[string]string{} // deposit txid -> the error its screening allowed it on
 	for _, o := range in.Observations {
+		if o.Kind == "wallet.screen" && o.Fields["deposit"] != "" && o.Fields["error"] == "1" && o.Fields["decision"] == "allow" {
+			if _, ok := failedOpen[o.Fields["deposit"]]; !ok {
+				failedOpen[o.Fields["deposit"]] = o.Fields["reason"]
+			}
+		}
 		txid, ok := strings.CutPrefix(o.Fields["idem"], "dep:")
 		if o.Kind != "ledger.apply" || !ok || o.Fields["result"] != "ok" || credited[txid] {
 			continue
 		}
 		credited[txid] = true
+		if o.Fields["account"] == houseHeld {
+			res.Measured["held"]++
+			continue
+		}
 		res.Measured["credits"]++
+		if why, ok := failedOpen[txid]; ok {
+			bad = append(bad, OpRef{Index: -1, Process: -1, Op: "credit", Key: txid, Time: o.Time,
+				Desc: fmt.Sprintf("deposit %s credited to %s although its screening failed (%s): fail open", txid, o.Fields["account"], why)})
+		}
 		t, mined := from[txid]
 		if l := listOf(o.Time); mined && l != nil && l.set[canonAddr(t.from)] {
 			bad = append(bad, OpRef{Index: -1, Process: -1, Op: "credit", Key: txid, Time: o.Time,
@@ -102,11 +123,11 @@ func Sanctions(in Input) Result {
 			bad = bad[:FirstMax]
 		}
 		res.Verdict, res.First = Invalid, bad
-		res.Summary = "funds moved to or from a sanctioned address: " + bad[0].Desc
+		res.Summary = "funds moved to or from a sanctioned address, or credited unscreened: " + bad[0].Desc
 		return res
 	}
 	res.Verdict = Valid
-	res.Summary = fmt.Sprintf("%d custody outflows and %d credited deposits, none to or from an address on the list in force (%d list versions)",
-		res.Measured["outflows"], res.Measured["credits"], len(lists))
+	res.Summary = fmt.Sprintf("%d custody outflows and %d credited deposits, none to or from an address on the list in force, none on a screening error; %d deposits held (%d list versions)",
+		res.Measured["outflows"], res.Measured["credits"], res.Measured["held"], len(lists))
 	return res
 }

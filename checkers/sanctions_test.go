@@ -31,6 +31,16 @@ func TestSanctionsCatchesPlantedViolations(t *testing.T) {
 	run("a deposit from a sanctioned address credited", Invalid, l1, cuTx(2*m, "d1", evil, cuHot, 40, 1, "dep:u1", 13),
 		cuApply(3*m, "ledger-1", "deposit", "u1", 40, "dep:d1", "ok", 40))
 	run("a deposit from it held", Valid, l1, cuTx(2*m, "d1", evil, cuHot, 40, 1, "dep:u1", 13))
+	run("a deposit from it credited to the hold account", Valid, l1, cuTx(2*m, "d1", evil, cuHot, 40, 1, "dep:u1", 13),
+		cuApply(3*m, "ledger-1", "deposit", "house-held", 40, "dep:d1", "ok", 40))
+	run("held first, then credited to the user (dup: not applied)", Valid, l1, cuTx(2*m, "d1", evil, cuHot, 40, 1, "dep:u1", 13),
+		cuApply(3*m, "ledger-1", "deposit", "house-held", 40, "dep:d1", "ok", 40), cuApply(4*m, "ledger-1", "deposit", "u1", 40, "dep:d1", "dup", 40))
+	failOpen := ob(2*m+1, "wallet-1", "wallet.screen", "deposit", "d2", "from", cuUser, "decision", "allow", "list", "", "reason", "screening error: no sanctions list", "error", "1", "account", "u1")
+	run("a clean deposit credited on a screening error", Invalid, l1, cuTx(2*m, "d2", cuUser, cuHot, 40, 1, "dep:u1", 13), failOpen,
+		cuApply(3*m, "ledger-1", "deposit", "u1", 40, "dep:d2", "ok", 40))
+	waited := ob(2*m+1, "wallet-1", "wallet.screen", "deposit", "d2", "from", cuUser, "decision", "hold", "list", "", "reason", "screening error: no sanctions list", "error", "1", "account", "")
+	run("a deposit that waited out a screening error, then credited", Valid, l1, cuTx(2*m, "d2", cuUser, cuHot, 40, 1, "dep:u1", 13), waited,
+		cuApply(9*m, "ledger-1", "deposit", "u1", 40, "dep:d2", "ok", 40))
 	if got := Sanctions(Input{Observations: cuWorld()}); got.Verdict != Unknown {
 		t.Errorf("no list: %s, want unknown", got.Verdict)
 	}

@@ -153,9 +153,15 @@ type response struct {
 //     rule);
 //   - sanctioned: INV-SANCTIONS' violations; velocity-storm:
 //     INV-VELOCITY's (Unknown when those checkers are);
-//   - the signing-path attacks and the AML typologies (and an id not in
-//     the list): a mined custody payment (chain.tx memo wd:ID) of a
-//     withdrawal labeled with the attack; for the signing path also
+//   - the AML typologies: a mined custody payment (chain.tx memo wd:ID)
+//     of a withdrawal labeled with the typology that its client requested
+//     (first invoke) at or after a risk.freeze of its user's account: the
+//     pattern's early steps look like anybody's and are paid before it
+//     can show (a structurer's first amounts under the threshold); what
+//     the control must stop is money going out once it was answered;
+//   - the signing-path attacks (and an id not in the list): a mined
+//     custody payment (chain.tx memo wd:ID) of a withdrawal labeled with
+//     the attack; for the signing path also
 //     INV-OUTFLOW's unmatched outflows and, for tampered-tx, INV-WYSIWYS'
 //     violations, when those checkers decide.
 //
@@ -335,6 +341,8 @@ func attackEffects(in Input, s *secFacts, t *attackTrace, start fact) ([]OpRef, 
 		return delegated(Sanctions(in))
 	case famVelocity:
 		return delegated(Velocity(in))
+	case famAML:
+		return amlEffects(in, s, t), ""
 	}
 	out := labeledPayments(in, t)
 	if attackFamily[t.id] == famKeys {
@@ -360,6 +368,45 @@ func delegated(r Result) ([]OpRef, string) {
 		return nil, r.Checker + " is unknown: " + r.Summary
 	}
 	return nil, ""
+}
+
+// amlEffects are the mined payments of withdrawals labeled with the
+// typology whose request came at or after a freeze of their user.
+func amlEffects(in Input, s *secFacts, t *attackTrace) []OpRef {
+	user := map[string]string{} // labeled subject -> its user
+	for _, f := range s.of(obsTruth) {
+		if id := f.get("subject"); t.subjects[id] && user[id] == "" {
+			user[id] = f.get("user")
+		}
+	}
+	frozen := map[string]int64{} // account -> its first freeze
+	for _, f := range s.of(obsFreeze) {
+		if _, ok := frozen[f.get("account")]; !ok {
+			frozen[f.get("account")] = f.Time
+		}
+	}
+	invoked := map[string]int64{}
+	for _, e := range in.History {
+		if e.Kind == history.Invoke && e.Op == opWithdraw {
+			if _, ok := invoked[e.Key]; !ok {
+				invoked[e.Key] = e.Time
+			}
+		}
+	}
+	var out []OpRef
+	for _, tx := range readCustody(in).mined {
+		id, ok := tx.withdrawalOf()
+		if !ok || !t.subjects[id] {
+			continue
+		}
+		at, asked := invoked[id]
+		fr, wasFrozen := frozen[user[id]]
+		if asked && wasFrozen && fr <= at {
+			out = append(out, tx.ref(fmt.Sprintf("withdrawal %s, labeled %s, requested at %s after user %s was frozen at %s, paid on chain: %s",
+				id, t.id, nsStr(at), user[id], nsStr(fr), tx)))
+		}
+	}
+	return out
 }
 
 // labeledPayments are the mined custody payments (chain.tx memo wd:ID,

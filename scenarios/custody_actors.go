@@ -87,12 +87,14 @@ type userActor struct {
 	wallet   *chain.Wallet
 	submitID uint64
 	wds      int
+	deps     int
 	cur      *userWithdrawal
 
 	// An AML actor (custody_risk.go) plays a script, not random
 	// operations: its own steps, outside senders, and its truth label.
 	script    []amlStep
 	senders   []*chain.Wallet
+	routes    map[string]*chain.Wallet // route addresses by name (custody_risk.go)
 	label     string
 	lookalike bool
 
@@ -162,7 +164,14 @@ func (u *userActor) timer(e env.Env, tag string) {
 		if !u.issuing() {
 			return
 		}
-		u.deposit(e, u.wallet, u.amount(e, u.w.p.DepositMax))
+		u.deps++
+		w, label := u.wallet, ""
+		if se := u.w.p.SanctionedDepositEvery; se > 0 && (u.idx*13+u.deps)%se == 0 {
+			// a tagged party pays into the user's account
+			risky := riskyParties()
+			w, label = u.run.partyWallet(risky[(u.idx+u.deps)%len(risky)].name), "sanctioned"
+		}
+		u.depositLabeled(e, w, u.amount(e, u.w.p.DepositMax), label)
 		e.After(u.gap(e, u.w.p.DepositEvery), "deposit")
 	case tag == "withdraw":
 		if !u.issuing() || u.cur != nil {
@@ -179,7 +188,8 @@ func (u *userActor) timer(e env.Env, tag string) {
 		to := u.key.Address
 		if se := u.w.p.SanctionedEvery; se > 0 && (u.idx*17+u.wds)%se == 0 {
 			// an attempt to pay a sanctioned or tagged party
-			p := sanctionedNames[(u.idx+u.wds)%len(sanctionedNames)]
+			risky := riskyParties()
+			p := risky[(u.idx+u.wds)%len(risky)]
 			to = chain.MustExternalKey(u.run.world.Seed(), p.name, chain.Secp256k1).Address
 			if p.fromVersion == "v1" || (u.w.p.SanctionsUpdate > 0 && u.run.world.Now() >= u.w.p.SanctionsUpdate) {
 				// on the list in force: DOMAIN.md's attack 14
@@ -216,10 +226,19 @@ func (u *userActor) timer(e env.Env, tag string) {
 // deposit pays amount from w (the user's own address or an outside
 // sender) to the hot address, credited to this user's account.
 func (u *userActor) deposit(e env.Env, w *chain.Wallet, amount int64) {
+	u.depositLabeled(e, w, amount, "")
+}
+
+// depositLabeled is deposit with the truth label of this one deposit
+// ("": the actor's own).
+func (u *userActor) depositLabeled(e env.Env, w *chain.Wallet, amount int64, label string) {
 	tx := w.Transfer(u.hotAddr, amount, 10, wallet.MemoDeposit+u.account)
 	u.submitID++
 	e.Send(chainNode(chain.Secp256k1), chain.SubmitTx(u.submitID, tx))
-	u.run.noteTruth(chain.TxID(tx), u.account, u.truthLabel(), u.lookalike)
+	if label == "" {
+		label = u.truthLabel()
+	}
+	u.run.noteTruth(chain.TxID(tx), u.account, label, u.lookalike)
 }
 
 // withdraw asks for a withdrawal initiated by the user.

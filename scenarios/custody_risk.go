@@ -27,12 +27,21 @@ import (
 // lookalike=1 for the look-alikes built to resemble a typology (a single
 // amount just under the reporting threshold, two relatives paying in, a
 // deposit partly withdrawn hours later, one large withdrawal from an old
-// account) and for honest users travelling or on a new phone.
+// account, funds from an exchange through two plain hops or through three
+// even splits) and for honest users travelling or on a new phone.
+//
+// The mixer and peel-chain actors route funds on the simulated chain
+// before depositing: from the tagged mixer through two plain hops (within
+// screening's taint: held, and scored with taint_hops 2), or through four
+// peel hops (beyond it: credited, and caught by the peel pattern alone).
+// Every AML actor (look-alikes aside) reports world.attack at its first
+// step, for the per-typology attack expectations.
 
 const riskNode env.NodeID = "risk-1"
 
 // amlKinds are the typologies the AML actors play, each with a look-alike.
-var amlKinds = []risk.Typology{risk.TypologyStructuring, risk.TypologySmurfing, risk.TypologyRapidInOut, risk.TypologyNewAccountDrain}
+var amlKinds = []risk.Typology{risk.TypologyStructuring, risk.TypologySmurfing, risk.TypologyRapidInOut, risk.TypologyNewAccountDrain,
+	risk.TypologyMixer, risk.TypologyPeelChain}
 
 // amlAccounts is how many accounts the AML actors add after the users.
 func amlAccounts(p custodyParams) int { return p.AML * len(amlKinds) * 2 }
@@ -48,10 +57,49 @@ func smurfName(idx, k int) string { return fmt.Sprintf("smurf-%d-%d", idx, k) }
 // amlStep is one scripted operation of an AML actor.
 type amlStep struct {
 	at     time.Duration
-	op     string // "deposit" or "withdraw"
+	op     string // "deposit", "withdraw" or "route" (a transfer on chain between outside addresses)
 	amount int64
 	from   int  // deposit: 0 = the account's own address, k = its k-th outside sender
 	newTo  bool // withdraw: to an address the user never used
+	// via: deposit or route: the outside party that pays (a tagged party
+	// of the lists, or one of the actor's own route addresses), "" for
+	// from; to: route: the party paid.
+	via, to string
+}
+
+// routeFee is the fee every route transfer pays.
+const routeFee = 10
+
+// routeName names the actor's j-th route address, and its j-th peel sink.
+func routeName(idx, j int) string { return fmt.Sprintf("route-%d-%d", idx, j) }
+func sinkName(idx, j int) string  { return fmt.Sprintf("peel-out-%d-%d", idx, j) }
+
+// routeScript moves amount from source through hops addresses into the
+// account, a hop every two minutes from t0. Each address keeps back a
+// share of what it got (keepPermille[j], "" for none) and pays it to a
+// sink of its own, in the same step as it pays the rest on: with shares of
+// 10 to 100 per mille every hop is a peel hop (1 in, 2 out, 90:10 to
+// 99:1); with none, an ordinary forward. The last address deposits.
+func routeScript(idx int, t0 time.Duration, source string, amount int64, keepPermille []int64) []amlStep {
+	steps := []amlStep{{at: t0, op: "route", via: source, to: routeName(idx, 0), amount: amount}}
+	recv := amount
+	for j, keep := range keepPermille {
+		at := t0 + time.Duration(j+1)*2*time.Minute
+		on := recv - routeFee
+		if keep > 0 {
+			avail := recv - 2*routeFee
+			small := avail * keep / 1000
+			on = avail - small
+			steps = append(steps, amlStep{at: at, op: "route", via: routeName(idx, j), to: sinkName(idx, j), amount: small})
+		}
+		if j == len(keepPermille)-1 {
+			steps = append(steps, amlStep{at: at, op: "deposit", via: routeName(idx, j), amount: on})
+		} else {
+			steps = append(steps, amlStep{at: at, op: "route", via: routeName(idx, j), to: routeName(idx, j+1), amount: on})
+		}
+		recv = on
+	}
+	return steps
 }
 
 // amlScript is what the account at index idx (1-based, after the users)
@@ -66,6 +114,12 @@ func amlScript(p custodyParams, idx int) (steps []amlStep, label string, lookali
 	}
 	opened = -400 * 24 * time.Hour
 	const e9 = 1_000_000_000
+	if amlKinds[k] == risk.TypologyMixer || amlKinds[k] == risk.TypologyPeelChain {
+		// The mixer and the exchange are shared payers: their transfers
+		// must reach the chain in nonce order, so no two actors start at
+		// one time (30 s apart, by account).
+		t0 = p.SweepWindow/2 + time.Duration(idx-p.Users)*30*time.Second
+	}
 	switch amlKinds[k] {
 	case risk.TypologyStructuring:
 		if lookalike { // one amount just under the threshold
@@ -99,6 +153,24 @@ func amlScript(p custodyParams, idx int) (steps []amlStep, label string, lookali
 			opened = -24 * time.Hour
 		}
 		steps = append(steps, amlStep{at: t0, op: "withdraw", amount: p.UserGenesis * 96 / 100, newTo: !lookalike})
+	case risk.TypologyMixer:
+		// funds from the mixer, two ordinary hops on, deposited; the
+		// look-alike's come the same way from an exchange
+		src := "mixer-1"
+		if lookalike {
+			src = "exchange-1"
+		}
+		steps = routeScript(idx, t0, src, 3*e9, []int64{0, 0})
+	case risk.TypologyPeelChain:
+		// four peel hops from the mixer (beyond screening's three hops of
+		// taint: only the pattern gives it away), the last one's larger
+		// output deposited; the look-alike's funds come from an exchange
+		// through three addresses that split 50:50, 60:40 and 70:30
+		if lookalike {
+			steps = routeScript(idx, t0, "exchange-1", 4*e9, []int64{500, 400, 300})
+		} else {
+			steps = routeScript(idx, t0, "mixer-1", 4*e9, []int64{50, 70, 40, 60})
+		}
 	}
 	return steps, label, lookalike, opened
 }
@@ -221,6 +293,26 @@ func (a *reviewerActor) Step(e env.Env, in env.Input) {
 
 const labelBenign = "benign"
 
+// routeWallet is the chain wallet of a route's payer: a tagged party
+// (shared by every actor: one nonce sequence) or one of this actor's own
+// route addresses.
+func (u *userActor) routeWallet(name string) *chain.Wallet {
+	for _, p := range sanctionedNames {
+		if p.name == name {
+			return u.run.partyWallet(name)
+		}
+	}
+	if u.routes == nil {
+		u.routes = map[string]*chain.Wallet{}
+	}
+	w := u.routes[name]
+	if w == nil {
+		w = chain.NewWallet(chain.MustExternalKey(u.run.world.Seed(), name, chain.Secp256k1))
+		u.routes[name] = w
+	}
+	return w
+}
+
 // amlStart schedules an AML actor's script instead of random operations.
 func (u *userActor) amlStart(e env.Env) {
 	if len(u.script) > 0 {
@@ -241,13 +333,25 @@ func (u *userActor) amlStep(e env.Env, tag string) {
 	if i+1 < len(u.script) {
 		e.After(max(u.script[i+1].at-u.run.world.Now(), time.Second), "aml/"+strconv.Itoa(i+1))
 	}
+	if i == 0 && !u.lookalike {
+		r := u.run
+		r.worldObs("", "world.attack", "attack", u.label, "actor", fmt.Sprintf("user-%d", u.idx), "target", u.account,
+			"detail", fmt.Sprintf("AML typology %s played by account %s", u.label, u.account))
+	}
 	switch s.op {
 	case "deposit":
 		w := u.wallet
-		if s.from > 0 {
+		switch {
+		case s.via != "":
+			w = u.routeWallet(s.via)
+		case s.from > 0:
 			w = u.senders[s.from-1]
 		}
 		u.deposit(e, w, s.amount)
+	case "route":
+		to := chain.MustExternalKey(u.run.world.Seed(), s.to, chain.Secp256k1).Address
+		u.submitID++
+		e.Send(chainNode(chain.Secp256k1), chain.SubmitTx(u.submitID, u.routeWallet(s.via).Transfer(to, s.amount, routeFee, "")))
 	case "withdraw":
 		to := u.key.Address
 		if s.newTo {

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -45,6 +46,53 @@ func TestAMLStress(t *testing.T) {
 	}
 	if f := resultOf(out, checkers.CheckFrozen); f.Measured["freezes"] == 0 || f.Measured["releases"] == 0 {
 		t.Errorf("INV-FROZEN saw %v: want freezes and reviewer releases", f.Measured)
+	}
+	checkChainTypologies(t, out)
+}
+
+// checkChainTypologies: every mixer and peel-chain deposit is scored with
+// the hops the compliance graph found and flagged under its typology; the
+// exchange-funded look-alikes routed the same way are not.
+func checkChainTypologies(t *testing.T, out *Outcome) {
+	t.Helper()
+	route := map[string]string{}    // deposit txid -> label ("benign" for a route look-alike)
+	routeUsers := map[string]bool{} // the accounts whose scripts route funds on chain, look-alikes too
+	p := defaultCustodyParams()
+	p.Users, p.AML = 40, 3 // ciAML's users, aml-stress's aml
+	for idx := p.Users + 1; idx <= p.accountCount(); idx++ {
+		steps, _, _, _ := amlScript(p, idx)
+		if len(steps) > 0 && steps[0].op == "route" {
+			routeUsers[fmt.Sprintf("u%d", idx)] = true
+		}
+	}
+	for _, o := range out.Observations {
+		if o.Kind == "world.truth" && routeUsers[o.Fields["user"]] {
+			route[o.Fields["subject"]] = o.Fields["label"]
+		}
+	}
+	flagged := map[string]int{}
+	for _, o := range out.Observations {
+		l, ok := route[o.Fields["subject"]]
+		if o.Kind != "risk.score" || !ok {
+			continue
+		}
+		f := o.Fields
+		switch {
+		case l == "benign" && f["action"] != "allow":
+			t.Errorf("a route look-alike's deposit flagged: %v", f)
+		case l != "benign" && (f["action"] == "allow" || f["typology"] != l):
+			t.Errorf("a %s deposit not flagged as one: %v", l, f)
+		case l == "peel-chain" && !strings.Contains(f["features"], "peel_hops=4"):
+			t.Errorf("a peel-chain deposit scored without its 4 peel hops: %v", f)
+		case l == "mixer" && !strings.Contains(f["features"], "taint_hops=2"):
+			t.Errorf("a mixer deposit scored without its 2 hops: %v", f)
+		}
+		if l != "benign" && f["action"] != "allow" {
+			flagged[l]++
+		}
+	}
+	if flagged["mixer"] == 0 || flagged["peel-chain"] == 0 || len(route) < 12 {
+		t.Errorf("flagged %v of %d route deposits: want mixer and peel-chain ones", flagged, len(route))
 	}
 }
 

@@ -54,12 +54,16 @@ type custodyParams struct {
 	// address (0 = never); SanctionsUpdate: when the list's v2 (one more
 	// sanctioned address) replaces v1 (0 = never); the screening service
 	// is down from ScreeningOutageAt for ScreeningOutageFor (0 = never).
-	SanctionedEvery    int           `yaml:"sanctioned_every"`
-	SanctionsUpdate    time.Duration `yaml:"sanctions_update"`
-	ScreeningOutageAt  time.Duration `yaml:"screening_outage_at"`
-	ScreeningOutageFor time.Duration `yaml:"screening_outage_for"`
-	Bug                string        `yaml:"bug"`    // a wallet bug (system/wallet), count-initiator, or fail-open (screening)
-	Attack             string        `yaml:"attack"` // tamper-destination: wallet-1 is an insider
+	SanctionedEvery int `yaml:"sanctioned_every"`
+	// SanctionedDepositEvery: every Nth deposit of a user is paid into its
+	// account by a sanctioned or mixer party instead (0 = never); the
+	// scanner must hold it, not credit it.
+	SanctionedDepositEvery int           `yaml:"sanctioned_deposit_every"`
+	SanctionsUpdate        time.Duration `yaml:"sanctions_update"`
+	ScreeningOutageAt      time.Duration `yaml:"screening_outage_at"`
+	ScreeningOutageFor     time.Duration `yaml:"screening_outage_for"`
+	Bug                    string        `yaml:"bug"`    // a wallet bug (system/wallet), count-initiator, or fail-open (screening)
+	Attack                 string        `yaml:"attack"` // tamper-destination: wallet-1 is an insider
 	// The attacker actors of penetration.go (0 = never): at
 	// ExfiltrateAt a compromised hot signer asks the others to sign a
 	// payment to the attacker without approvals; at StaleDelegationAt
@@ -151,8 +155,8 @@ func newCustodyWorkload(file string, n *yaml.Node) (Workload, error) {
 		(p.VelocityStorm > 0) != (p.VelocityStormAt > 0) {
 		bad = "exfiltrate_at, stale_delegation_at and velocity_storm_at must not be negative; velocity_storm (0..1000) and velocity_storm_at go together"
 	}
-	if p.SanctionedEvery < 0 || p.SanctionsUpdate < 0 || p.ScreeningOutageAt < 0 || p.ScreeningOutageFor < 0 {
-		bad = "sanctioned_every, sanctions_update and the screening outage must not be negative"
+	if p.SanctionedEvery < 0 || p.SanctionedDepositEvery < 0 || p.SanctionsUpdate < 0 || p.ScreeningOutageAt < 0 || p.ScreeningOutageFor < 0 {
+		bad = "sanctioned_every, sanctioned_deposit_every, sanctions_update and the screening outage must not be negative"
 	}
 	if p.Bug == string(risk.BugAutoRelease) && !p.Risk {
 		bad = "bug auto-release plants a risk-node weakness: it needs risk: true"
@@ -194,9 +198,10 @@ func (w *custodyWorkload) Describe() string {
 
 func (w *custodyWorkload) Stop() { w.stopped = true }
 
-// Accounts are read once at the end: every user and the house.
+// Accounts are read once at the end: every user, the house, and the
+// house's account for deposits compliance held.
 func (w *custodyWorkload) Accounts() []string {
-	out := []string{"house"}
+	out := []string{"house", wallet.HoldAccount}
 	for i := 1; i <= w.p.accountCount(); i++ {
 		out = append(out, fmt.Sprintf("u%d", i))
 	}
@@ -261,6 +266,28 @@ type custodySetup struct {
 	govKey   ed25519.PrivateKey // certifies policy changes in effect (gov-1)
 	hot      wallet.Info
 	cold     wallet.Info
+	// parties are the tagged outside parties' chain wallets (funded when
+	// the run has them pay: fundParties), shared by the actors that pay
+	// from them so that their nonces follow one another.
+	parties map[string]*chain.Wallet
+}
+
+// fundParties: the run has the tagged parties pay (sanctioned deposits,
+// the mixer and exchange AML routes), so the chain's genesis funds them.
+func (p custodyParams) fundParties() bool { return p.SanctionedDepositEvery > 0 || p.AML > 0 }
+
+// partyWallet is the shared chain wallet of a tagged party.
+func (r *run) partyWallet(name string) *chain.Wallet {
+	cs := r.custody
+	if cs.parties == nil {
+		cs.parties = map[string]*chain.Wallet{}
+	}
+	w := cs.parties[name]
+	if w == nil {
+		w = chain.NewWallet(chain.MustExternalKey(r.world.Seed(), name, chain.Secp256k1))
+		cs.parties[name] = w
+	}
+	return w
 }
 
 // custodyOf returns the run's custody setup, or nil for a run without the
@@ -362,7 +389,7 @@ func (w *custodyWorkload) Install(r *run) {
 	if p.Bug == "fail-open" || p.Bug == string(risk.BugAutoRelease) || p.Bug == string(access.BugSkipStepUp) || p.Bug == string(access.BugOTPReplay) || govBug(p.Bug) != "" {
 		wbug = "" // a screening or risk-node bug, planted there
 	}
-	oracle, err := r.installCompliance(p)
+	oracle, err := r.installCompliance(p, []string{hotAddr, coldAddr})
 	if err != nil {
 		panic(err.Error()) // the lists are built above from fixed names; a parse error is a bug here
 	}
@@ -449,6 +476,11 @@ func (cs *custodySetup) genesis(seed uint64, flavour string, pubs map[mpc.KeyID]
 	hotAddr, _ := chain.Address(flavour, pubs[mpc.KeyHot])
 	coldAddr, _ := chain.Address(flavour, pubs[mpc.KeyCold])
 	out := []chain.Allocation{{Address: hotAddr, Amount: cs.p.HotGenesis}, {Address: coldAddr, Amount: cs.p.ColdGenesis}}
+	if cs.p.fundParties() {
+		for _, p := range sanctionedNames {
+			out = append(out, chain.Allocation{Address: chain.MustExternalKey(seed, p.name, flavour).Address, Amount: userGenesis})
+		}
+	}
 	for i := 1; i <= cs.p.accountCount(); i++ {
 		out = append(out, chain.Allocation{Address: chain.MustExternalKey(seed, fmt.Sprintf("user-%d", i), flavour).Address, Amount: userGenesis})
 		if i > cs.p.Users {

@@ -68,6 +68,9 @@ type run struct {
 	// truth is the label of every subject an actor made (world.truth),
 	// when the custody run has its risk layer; reviewers investigate it.
 	truth map[string]string
+	// compliance is the custody run's screening service; it follows the
+	// chain's mined transactions (chain.tx).
+	compliance *complianceOracle
 }
 
 func (r *run) newProcess() int {
@@ -304,6 +307,9 @@ func (r *run) observe(at time.Duration, node env.NodeID, source string, o env.Ob
 		f[k] = v
 	}
 	r.obs = append(r.obs, history.Observation{V: history.Version, Time: int64(at), Node: string(node), Source: source, Kind: o.Kind, Fields: f})
+	if o.Kind == "chain.tx" && r.compliance != nil {
+		r.compliance.observeTx(f)
+	}
 }
 
 func (r *run) report(opt Options, plan faults.Plan, interrupted bool) *reports.Report {

@@ -16,6 +16,11 @@
 //   - Taint (taint.go): a Graph of the chain's transfers and the question
 //     "did money reach this address from a tagged one within N hops?",
 //     with the shortest path as evidence.
+//   - Peel chains (peel.go): Graph.PeelHops, the length of the row of peel
+//     hops (one transfer in, two out split between 90:10 and 99:1, the
+//     chain running on through the larger) that ends at an address, for
+//     the risk engine's peel-chain typology; Screener.Exposure gives it
+//     with the hops from the nearest mixer.
 //   - Screening (screen.go): Allow, Hold or Deny for one counterparty, with
 //     the reason, the tags, the path and the list version used, so the
 //     report can show which list version let what through.

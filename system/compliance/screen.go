@@ -2,6 +2,7 @@ package compliance
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -121,17 +122,46 @@ func (s *Screener) List() *List {
 // or scam address or received money from one; Allow otherwise. A screening
 // error holds (fail closed).
 func (s *Screener) ScreenWithdrawal(to string, amount int64) Result {
-	return s.screen("destination", to, amount)
+	return s.screen("destination", to, amount, math.MaxUint64)
 }
 
 // ScreenDeposit screens a deposit's source by the same rules. Deny means
 // do not credit: the funds stay held on the custody address. Hold means do
 // not credit until a human review releases it.
 func (s *Screener) ScreenDeposit(from string, amount int64) Result {
-	return s.screen("source", from, amount)
+	return s.screen("source", from, amount, math.MaxUint64)
 }
 
-func (s *Screener) screen(role, addr string, amount int64) Result {
+// ScreenDepositAt is ScreenDeposit as of the deposit's height: taint
+// counts only money that reached the source in transfers at that height
+// or before (Graph.TaintAt), so that every node that screens the deposit,
+// at any time after it is mined, decides it alike under one list.
+func (s *Screener) ScreenDepositAt(from string, amount int64, height uint64) Result {
+	return s.screen("source", from, amount, height)
+}
+
+// Exposure is the chain evidence the risk engine's AML typologies take
+// about a deposit's source, as of the deposit's height: the hops from the
+// nearest mixer-tagged address within hops (0: none found; a source that
+// is itself a mixer is 0 here, as its own tag is screening's business),
+// and the peel-chain hops that end at the source (Graph.PeelHops). ok is
+// false when the screener cannot tell (no list, no graph, a full graph,
+// not an address): the caller then reports no evidence, and screening,
+// which fails closed on the same causes, holds the deposit.
+func (s *Screener) Exposure(from string, height uint64, hops int) (mixer, peel int, ok bool) {
+	if s == nil || s.list == nil || s.graph == nil || s.graph.Full() {
+		return 0, 0, false
+	}
+	if _, why := normalize(from); why != "" {
+		return 0, 0, false
+	}
+	if tainted, path := s.graph.TaintAt(s.list, from, hops, height, TagMixer); tainted {
+		mixer = len(path) - 1
+	}
+	return mixer, s.graph.PeelHops(from, height), true
+}
+
+func (s *Screener) screen(role, addr string, amount int64, at uint64) Result {
 	var res Result
 	if s != nil && s.list != nil {
 		res.ListVersion = s.list.Version
@@ -158,7 +188,7 @@ func (s *Screener) screen(role, addr string, amount int64) Result {
 		if s.hops == 0 {
 			return false, nil
 		}
-		return s.graph.Taint(s.list, a, s.hops, tags...)
+		return s.graph.TaintAt(s.list, a, s.hops, at, tags...)
 	}
 	if _, ok := own(TagSanctioned); ok {
 		res.Decision, res.Reason = Deny, role+" is sanctioned"

@@ -33,6 +33,7 @@ type edge struct {
 // can only make more addresses tainted, never fewer.
 type Graph struct {
 	edges    []edge           // in the order added
+	amounts  []int64          // amounts[i]: the amount of the first transfer recorded as edges[i]
 	seen     map[edge]bool    // the set of edges, for deduplication
 	out, in  map[string][]int // address -> indices into edges, in the order added
 	overflow int              // transfers not kept because the graph was full
@@ -76,6 +77,7 @@ func (g *Graph) Add(t Transfer) {
 	}
 	i := len(g.edges)
 	g.edges = append(g.edges, e)
+	g.amounts = append(g.amounts, t.Amount)
 	g.seen[e] = true
 	g.out[e.from] = append(g.out[e.from], i)
 	g.in[e.to] = append(g.in[e.to], i)
@@ -116,6 +118,15 @@ func (g *Graph) Full() bool { return g != nil && g.overflow > 0 }
 // addr that is not an address. Cycles terminate: each round of the search
 // goes one hop further and it stops when a round finds nothing new.
 func (g *Graph) Taint(l *List, addr string, hops int, tags ...Tag) (bool, []string) {
+	return g.TaintAt(l, addr, hops, math.MaxUint64, tags...)
+}
+
+// TaintAt is Taint as of height at: only money that reached addr in a
+// transfer at a height of at most at counts (what arrived later cannot
+// have funded a payment made at that height). A deposit screened at its
+// own height gets the same answer whenever, and by whichever node, it is
+// screened, however many blocks the graph has learned since.
+func (g *Graph) TaintAt(l *List, addr string, hops int, at uint64, tags ...Tag) (bool, []string) {
 	if g == nil || l == nil || hops < 1 || len(tags) == 0 {
 		return false, nil
 	}
@@ -123,8 +134,8 @@ func (g *Graph) Taint(l *List, addr string, hops int, tags ...Tag) (bool, []stri
 	if why != "" {
 		return false, nil
 	}
-	q := &taintQuery{g: g, l: l, target: target, tags: tags,
-		hist: map[string][]mark{target: {{0, math.MaxUint64}}}}
+	q := &taintQuery{g: g, l: l, target: target, tags: tags, at: at,
+		hist: map[string][]mark{target: {{0, at}}}}
 	// Round r computes, for every address u, the latest height at which
 	// money at u can still leave and reach target within r transfers
 	// (backwards from target). The first round in which a tagged source
@@ -179,6 +190,7 @@ type taintQuery struct {
 	g      *Graph
 	l      *List
 	target string
+	at     uint64 // the latest height of a transfer into target that counts
 	tags   []Tag
 	hist   map[string][]mark // address -> its marks, rounds increasing
 }
@@ -224,7 +236,7 @@ func (q *taintQuery) path(s string, k int) []string {
 				continue
 			}
 			if left == 0 {
-				if e.to != q.target {
+				if e.to != q.target || e.height > q.at {
 					continue
 				}
 			} else {

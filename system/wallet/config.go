@@ -54,6 +54,9 @@ type Screening struct {
 // default.
 type Screener interface {
 	ScreenWithdrawal(to string, amount int64) Screening
+	// ScreenDeposit screens a deposit's sender as of the deposit's block
+	// height (deposit.go).
+	ScreenDeposit(from string, amount int64, height uint64) DepositScreening
 }
 
 // Config configures one wallet node.

@@ -77,6 +77,7 @@ type Node struct {
 	scanning  bool
 	internal  map[string]*transfer // sweeps and refills in progress, by id
 	seenTxs   map[string]bool      // deposits credited by this node (txid)
+	depWait   map[string]bool      // deposits waiting for screening to answer, reported once (deposit.go)
 	lastSweep int64                // window index of the last sweep decision
 }
 

@@ -27,10 +27,12 @@ import (
 // about it (docs/DECISIONS.md D25): a sweep that finds it has found the
 // case for a freeze held in the ledger itself.
 //
-// Deposits are scored once credited (subject = txid, no time of their own,
-// so every scanner sends the very same request): the engine learns the
-// inflows that structuring, smurfing and rapid in-out are made of, and a
-// deposit that completes a typology freezes the account. A credited
+// Deposits are scored once credited, or held by compliance (deposit.go;
+// subject = txid, no time of their own, and the chain evidence taken as of
+// the deposit's height, so every scanner sends the very same request): the
+// engine learns the inflows that structuring, smurfing and rapid in-out
+// are made of, takes the mixer and peel-chain hops the screener found, and
+// a deposit that completes a typology freezes the account. A credited
 // deposit cannot be refused (the funds are already in custody); the
 // freeze is what stops them going out again.
 //
@@ -227,11 +229,12 @@ func (n *Node) riskStatus(e env.Env, a risk.StatusAnswer) {
 // ---- deposits ----
 
 // scoreDeposit tells the risk node of a credited deposit, until it answers.
-func (n *Node) scoreDeposit(e env.Env, txid, account, from string, amount int64) {
+func (n *Node) scoreDeposit(e env.Env, txid, account, from string, amount int64, mixerHops, peelHops int) {
 	if n.cfg.Risk == "" {
 		return
 	}
-	m := risk.ScoreRequest{Op: risk.OpDeposit, Subject: txid, User: account, Account: account, Amount: amount, Address: from}
+	m := risk.ScoreRequest{Op: risk.OpDeposit, Subject: txid, User: account, Account: account, Amount: amount, Address: from,
+		TaintHops: int64(mixerHops), PeelHops: int64(peelHops)}
 	if _, ok := n.riskDeps[txid]; !ok {
 		if len(n.riskDepOrder) >= riskPendingMax {
 			delete(n.riskDeps, n.riskDepOrder[0])

@@ -308,16 +308,9 @@ func (n *Node) creditBlock(e env.Env, b *chain.BlockInfo, i int, then func(e env
 			continue
 		}
 		next := i + 1
-		if !n.record(e, "deposit.credit", tx.TxID, "apply", tx.Digest, "account="+acct+" amount="+strconv.FormatInt(tx.Amount, 10)+" height="+strconv.FormatUint(b.Height, 10)) {
+		if !n.creditDeposit(e, tx, acct, b.Height, func(e env.Env) { n.creditBlock(e, b, next, then) }) {
 			n.scanning = false // the next scan tick tries this block again
-			return
 		}
-		n.ledgerWrite(e, api.OpDeposit, acct, tx.Amount, MemoDeposit+tx.TxID, func(e env.Env, _ api.Response) {
-			n.seenTxs[tx.TxID] = true
-			e.Observe(env.ObserveKV(ObsCredit, "txid", tx.TxID, "account", acct, "amount", strconv.FormatInt(tx.Amount, 10), "height", strconv.FormatUint(b.Height, 10)))
-			n.scoreDeposit(e, tx.TxID, acct, tx.From, tx.Amount)
-			n.creditBlock(e, b, next, then)
-		})
 		return
 	}
 	then(e)
