@@ -58,15 +58,18 @@ type attackTrace struct {
 	targets  map[string]bool
 	subjects map[string]bool // world.truth subjects labeled with the attack
 	users    map[string]bool // their users
+	victims  map[string]bool // world.attack's user field: whose account it is on
 }
 
 func traceAttack(s *secFacts, id string) *attackTrace {
-	t := &attackTrace{id: id, actors: map[string]bool{}, targets: map[string]bool{}, subjects: map[string]bool{}, users: map[string]bool{}}
+	t := &attackTrace{id: id, actors: map[string]bool{}, targets: map[string]bool{}, subjects: map[string]bool{}, users: map[string]bool{},
+		victims: map[string]bool{}}
 	for _, f := range s.of(obsAttack) {
 		if f.get("attack") == id {
 			t.attacks = append(t.attacks, f)
 			t.actors[f.get("actor")] = true
 			t.targets[f.get("target")] = true
+			t.victims[f.get("user")] = true
 		}
 	}
 	for _, f := range s.of(obsTruth) {
@@ -79,7 +82,21 @@ func traceAttack(s *secFacts, id string) *attackTrace {
 	delete(t.targets, "")
 	delete(t.subjects, "")
 	delete(t.users, "")
+	delete(t.victims, "")
 	return t
+}
+
+// alertAbout reports whether an alert naming the attack is about this
+// attack, not a benign look-alike's: its user is one the attack targeted
+// (target), was on (user) or was labeled with (world.truth), or the
+// change or withdrawal it names is a target. An alert naming none of
+// those, or an attack that named no target, matches by its id alone.
+func (t *attackTrace) alertAbout(f fact) bool {
+	u := f.get("user")
+	if len(t.targets)+len(t.victims)+len(t.users) == 0 || u == "" {
+		return true
+	}
+	return t.targets[u] || t.victims[u] || t.users[u] || t.targets[f.get("change")] || t.targets[f.get("withdrawal")]
 }
 
 // targeted reports whether v is one of the attack's targets; an attack
@@ -112,7 +129,8 @@ type response struct {
 // that attack id) happened; a response came within bound of its first
 // world.attack (bound <= 0: any time after it); and none of its effects
 // happened. A response is, at or after the first world.attack, an
-// access.alert naming the attack id; a risk.freeze of an account the
+// access.alert naming the attack id about this attack (alertAbout: its
+// user is one the attack was on, not a benign look-alike's); a risk.freeze of an account the
 // attack targets or world.truth labels with it (subject or user); an
 // audit.halt, for audit-block; for the signing-path attacks, the signing
 // path's own control (security_attack_signing.go):
@@ -259,7 +277,7 @@ func firstResponse(in Input, s *secFacts, t *attackTrace, start fact) (*response
 	}
 	notified := map[string]int64{}
 	for _, f := range s.of(obsAlert) {
-		if f.get("attack") != t.id || f.Time < start.Time {
+		if f.get("attack") != t.id || f.Time < start.Time || !t.alertAbout(f) {
 			continue
 		}
 		notified[""]++

@@ -413,3 +413,26 @@ func TestAudit(t *testing.T) {
 	}
 	runSecCases(t, cases)
 }
+
+// An alert naming the attack id for somebody else (a benign look-alike's
+// new phone, say) is not the attack's answer; one for its victim is.
+func TestAttackAlertMustBeAboutTheVictim(t *testing.T) {
+	m := time.Minute
+	attack := ob(m, "", "world.attack", "attack", "new-device", "actor", "attacker-1", "target", "u2", "detail", "")
+	benign := alert(m+time.Second, "new-device", "u11", "user", "login from unregistered device u11-newphone")
+	victim := alert(3*m, "new-device", "u2", "user", "login from unregistered device atk-laptop")
+	r := Attack(Input{Observations: []history.Observation{attack, benign}}, "new-device", time.Minute)
+	if r.Measured["detected"] != 0 || r.Verdict != Invalid {
+		t.Fatalf("a look-alike's alert answered the attack: %s %v", r.Verdict, r.Measured)
+	}
+	r = Attack(Input{Observations: []history.Observation{attack, benign, victim}}, "new-device", 5*time.Minute)
+	if r.Verdict != Valid || r.Measured["detect_ns"] != int64(2*m) || r.Measured["notified_user"] != 1 {
+		t.Fatalf("the victim's alert: %s %v", r.Verdict, r.Measured)
+	}
+	// a key attack names the key as target and the account as user
+	keyAtk := ob(m, "", "world.attack", "attack", "apikey-abuse", "actor", "attacker-2", "target", "key-u5", "user", "u5", "detail", "")
+	keyAlert := alert(2*m, "apikey-abuse", "u5", "user,security", "key key-u5 over 30 uses")
+	if r := Attack(Input{Observations: []history.Observation{keyAtk, keyAlert}}, "apikey-abuse", 5*time.Minute); r.Measured["detected"] != 1 {
+		t.Fatalf("the key owner's alert: %s %v", r.Verdict, r.Measured)
+	}
+}

@@ -174,11 +174,14 @@ func (a *attackerActor) moveOn(_ env.Env, r wallet.AccessReply) {
 
 func (a *attackerActor) wallets() []env.NodeID { return a.run.custody.wallets }
 
-func (a *attackerActor) tried(target, detail string) {
+func (a *attackerActor) tried(target, detail string) { a.triedOn(target, target, detail) }
+
+// triedOn reports a try at target (a key, say) on user's account.
+func (a *attackerActor) triedOn(target, user, detail string) {
 	if a.benign {
 		return
 	}
-	a.run.worldObs(a.node(), "world.attack", "attack", a.id, "actor", string(a.node()), "target", target, "detail", detail)
+	a.run.worldObs(a.node(), "world.attack", "attack", a.id, "actor", string(a.node()), "target", target, "user", user, "detail", detail)
 }
 
 // as is a request in the victim's name from the attacker's machine.
@@ -393,13 +396,13 @@ func (a *attackerActor) keyAbuse(e env.Env) {
 	switch {
 	case a.n <= 80:
 		if a.n == 1 {
-			a.tried(key, "stolen read-only key hammered at 40 uses a minute")
+			a.triedOn(key, victim, "stolen read-only key hammered at 40 uses a minute")
 		}
 		req.Op, req.Params = access.OpRead, []string{victim, "balance"}
 		a.c.call(e, a.endpoint(), req, 0, a.moveOn)
 		a.c.later(e, 1500*time.Millisecond, a.keyAbuse)
 	default:
-		a.tried(key, "stolen read-only key asked to withdraw")
+		a.triedOn(key, victim, "stolen read-only key asked to withdraw")
 		id := fmt.Sprintf("atk-%s-%d", a.id, a.n)
 		a.invoke(id, victim, attackAmount, "apikey:"+key)
 		req.Op, req.Params = access.OpWithdraw, []string{victim, id, a.addr, strconv.Itoa(attackAmount)}
@@ -412,7 +415,7 @@ func (a *attackerActor) keyAbuse(e env.Env) {
 func (a *attackerActor) escalate(e env.Env) {
 	victim := fmt.Sprintf("u%d", escalationVictim)
 	key := apiKeyOf(victim)
-	a.tried(key, "stolen key asked to mint a withdraw key")
+	a.triedOn(key, victim, "stolen key asked to mint a withdraw key")
 	req := access.Request{Kind: access.KindAPIKey, APIKey: key, KeyToken: a.aw().tokens[key], IP: "198.51.100.9",
 		Biometric: access.BiometricNone, Op: access.OpAPIKeyCreate,
 		Params: []string{victim, "atk-key-1", access.FormatScopes([]access.Scope{access.ScopeRead, access.ScopeWithdraw})}}
