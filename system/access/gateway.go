@@ -215,9 +215,30 @@ func (g *Gateway) RevokeAPIKey(id string) error {
 	if k == nil {
 		return fmt.Errorf("%w: key %s", ErrUnknown, id)
 	}
+	return g.revoke(k)
+}
+
+// TombstoneAPIKey revokes a key this gateway may not know yet (a
+// revocation shared by another gateway, arriving before the key's
+// creation, or replayed): the id stays revoked, and a later AddAPIKey of
+// it is refused as existing.
+func (g *Gateway) TombstoneAPIKey(id string) error {
+	if k := g.keys[id]; k != nil {
+		return g.revoke(k)
+	}
+	if !validID(id) || len(g.keys) >= g.cfg.KeysMax {
+		return fmt.Errorf("%w: key %q", ErrBound, id)
+	}
+	g.keys[id] = &apiKey{id: id, revoked: true}
+	return nil
+}
+
+func (g *Gateway) revoke(k *apiKey) error {
 	if !k.revoked {
 		k.revoked = true
-		g.users[k.user].liveKeys--
+		if u := g.users[k.user]; u != nil {
+			u.liveKeys--
+		}
 	}
 	return nil
 }

@@ -36,8 +36,10 @@ func CheckChange(p Policy, c Change) error {
 		}
 		return nil
 	case ChangeLimit:
-		if n, err := strconv.ParseInt(c.Value, 10, 64); err != nil || n < 0 {
-			return fmt.Errorf("%w: limit %q (want a non-negative integer)", ErrBadPolicy, c.Value)
+		// 0 would mean "no velocity limit" to the wallets: a policy
+		// change never removes the limit
+		if n, err := strconv.ParseInt(c.Value, 10, 64); err != nil || n < 1 {
+			return fmt.Errorf("%w: limit %q (want a positive integer: a change never removes the limit)", ErrBadPolicy, c.Value)
 		}
 		return nil
 	}

@@ -21,22 +21,27 @@ type ChangeCert struct {
 	Kind   ChangeKind `json:"kind"`
 	Value  string     `json:"value"`
 	Seq    int        `json:"seq"`
-	Sig    []byte     `json:"sig,omitempty"`
+	// Prev is the Seq of the quorum change in effect before this one (0:
+	// none): quorum certificates chain, so none can be left out of the
+	// middle of what a wallet shows a signer.
+	Prev int    `json:"prev"`
+	Sig  []byte `json:"sig,omitempty"`
 }
 
 // certDomain opens what a certificate signs, so its signature is nothing
 // else's.
 const certDomain = "vaultdrill/policy-effective/v1"
 
-// certBytes: str domain | str change | str kind | str value | u64 seq
-// (str = u32 big-endian length, then the bytes).
+// certBytes: str domain | str change | str kind | str value | u64 seq |
+// u64 prev (str = u32 big-endian length, then the bytes).
 func (c ChangeCert) certBytes() []byte {
 	var b []byte
 	for _, s := range []string{certDomain, c.Change, string(c.Kind), c.Value} {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
 		b = append(b, s...)
 	}
-	return binary.BigEndian.AppendUint64(b, uint64(c.Seq))
+	b = binary.BigEndian.AppendUint64(b, uint64(c.Seq))
+	return binary.BigEndian.AppendUint64(b, uint64(c.Prev))
 }
 
 // Certify signs c with the governance node's key.
@@ -52,10 +57,11 @@ func (c ChangeCert) Verify(pub ed25519.PublicKey) bool {
 
 // PolicyFrom derives the withdrawal policy from base and a chain of
 // certified quorum changes: each must verify under gov, be a quorum
-// change, and come after the one before it (Seq increasing). last is the
-// Seq of the chain's last certificate (0 for none): a signer that has
-// verified a chain up to some Seq refuses a shorter one later, so a wallet
-// cannot hand it an older, weaker policy by leaving changes out.
+// change, and name the one before it as Prev (the first names 0), so no
+// change is left out of the middle. last is the Seq of the chain's last
+// certificate (0 for none): a signer that has verified a chain up to some
+// Seq refuses a shorter one later, so a wallet cannot hand it an older,
+// weaker policy by leaving the latest changes off either.
 func PolicyFrom(base Policy, gov ed25519.PublicKey, certs []ChangeCert) (p Policy, last int, err error) {
 	p = base
 	for _, c := range certs {
@@ -64,8 +70,8 @@ func PolicyFrom(base Policy, gov ed25519.PublicKey, certs []ChangeCert) (p Polic
 			return base, 0, fmt.Errorf("%w: policy change %s is not certified by the governance key", ErrBadPolicy, c.Change)
 		case c.Kind != ChangeQuorum:
 			return base, 0, fmt.Errorf("%w: policy change %s is a %s change, not a quorum change", ErrBadPolicy, c.Change, c.Kind)
-		case c.Seq <= last:
-			return base, 0, fmt.Errorf("%w: policy change %s (seq %d) out of order after seq %d", ErrBadPolicy, c.Change, c.Seq, last)
+		case c.Prev != last || c.Seq <= last:
+			return base, 0, fmt.Errorf("%w: policy change %s (seq %d) follows seq %d, not %d: a change left out or out of order", ErrBadPolicy, c.Change, c.Seq, c.Prev, last)
 		}
 		if p, err = ApplyQuorum(p, Change{ID: c.Change, Kind: c.Kind, Value: c.Value}); err != nil {
 			return base, 0, err

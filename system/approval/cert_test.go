@@ -27,7 +27,7 @@ func TestPolicyFrom(t *testing.T) {
 	priv, pub := govKeys("gov")
 	other, _ := govKeys("not-gov")
 	a := Certify(priv, ChangeCert{Change: "q1", Kind: ChangeQuorum, Value: "small=2", Seq: 2})
-	b := Certify(priv, ChangeCert{Change: "q2", Kind: ChangeQuorum, Value: "large=4", Seq: 5})
+	b := Certify(priv, ChangeCert{Change: "q2", Kind: ChangeQuorum, Value: "large=4", Seq: 5, Prev: 2})
 	p, last, err := PolicyFrom(certPolicy(), pub, []ChangeCert{a, b})
 	if err != nil || last != 5 || p.Version != "v1+q1+q2" || p.Tiers[0].Approvers != 2 || p.Tiers[1].Approvers != 4 {
 		t.Fatalf("PolicyFrom = %+v, %d, %v", p, last, err)
@@ -45,6 +45,9 @@ func TestPolicyFrom(t *testing.T) {
 		"not a quorum change":         {limit},
 		"out of order":                {b, a},
 		"the same change twice":       {a, a},
+		"the first one left out":      {b},
+		"a prev that is not 0 first":  {Certify(priv, ChangeCert{Change: "q4", Kind: ChangeQuorum, Value: "small=2", Seq: 3, Prev: 1})},
+		"prev re-signed by a forger":  {a, Certify(other, ChangeCert{Change: "q2", Kind: ChangeQuorum, Value: "large=4", Seq: 5, Prev: 2})},
 		"an invalid tier change":      {Certify(priv, ChangeCert{Change: "q3", Kind: ChangeQuorum, Value: "small=9", Seq: 7})},
 	} { // determinism: allowed (independent cases)
 		if _, _, err := PolicyFrom(certPolicy(), pub, chain); !errors.Is(err, ErrBadPolicy) {

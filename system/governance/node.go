@@ -63,8 +63,9 @@ type Node struct {
 	gov  *approval.Governor
 	push []pending // effective changes not yet acknowledged by every wallet
 	// effective counts the changes that took effect, in the order they
-	// did (replayed from the journal): each push's Seq
-	effective int
+	// did (replayed from the journal): each push's Seq; lastQuorum is the
+	// Seq of the last quorum change that applied (the next one's Prev)
+	effective, lastQuorum int
 }
 
 // pending is one change in effect and the wallets still to acknowledge it.
@@ -92,7 +93,7 @@ func (n *Node) Step(e env.Env, in env.Input) {
 // reports was reported when it was journaled.
 func (n *Node) start(e env.Env) {
 	n.gov = approval.NewGovernor(n.cfg.Gov, n.cfg.Policy)
-	n.push, n.effective = nil, 0
+	n.push, n.effective, n.lastQuorum = nil, 0, 0
 	for _, r := range readJournal(e.Disk()) {
 		switch r.Op {
 		case OpPropose:
@@ -121,13 +122,16 @@ func (n *Node) took(s approval.ChangeStatus) {
 	if s.State != approval.ChangeEffective {
 		return
 	}
+	n.effective++
+	p := Push{Change: s.ID, Kind: s.Kind, Value: s.Value, Seq: n.effective, Prev: n.lastQuorum}
 	if s.Kind == approval.ChangeQuorum {
-		if p, err := approval.ApplyQuorum(n.gov.Policy(), s.Change); err == nil {
-			n.gov.SetPolicy(p)
+		// a quorum change other changes made invalid meanwhile changes
+		// nothing; the wallets pass it over the same way
+		if np, err := approval.ApplyQuorum(n.gov.Policy(), s.Change); err == nil {
+			n.gov.SetPolicy(np)
+			n.lastQuorum = n.effective
 		}
 	}
-	n.effective++
-	p := Push{Change: s.ID, Kind: s.Kind, Value: s.Value, Seq: n.effective}
 	if len(n.cfg.Key) == ed25519.PrivateKeySize {
 		p = approval.Certify(n.cfg.Key, p)
 	}

@@ -3,6 +3,7 @@ package signer
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,7 +66,7 @@ var errRefused = errors.New("signer: refused")
 // spends from the key's wallet, and is approved by the policy: a
 // withdrawal by a quorum of device-signed approvals of exactly its intent,
 // a sweep or refill by paying the other custody wallet only.
-func (n *Node) authorize(key mpc.KeyID, digest []byte, auth *Authorization, now time.Time) (string, error) {
+func (n *Node) authorize(e env.Env, key mpc.KeyID, digest []byte, auth *Authorization, now time.Time) (string, error) {
 	g := n.cfg.Guard
 	w, ok := g.Wallets[key]
 	if !ok {
@@ -103,7 +104,14 @@ func (n *Node) authorize(key mpc.KeyID, digest []byte, auth *Authorization, now 
 		case last < n.policySeq:
 			return id, fmt.Errorf("%w: policy changes up to seq %d shown, but this signer verified seq %d: an older policy", errRefused, last, n.policySeq)
 		}
-		n.policySeq = last
+		if last > n.policySeq {
+			// kept on disk: a restart must not take a shorter chain
+			n.policySeq = last
+			var b [8]byte
+			binary.BigEndian.PutUint64(b[:], uint64(last))
+			e.Disk().Write(policySeqFile, b[:])
+			e.Disk().Sync()
+		}
 		s := approval.Subject{Withdrawal: id, Wallet: w.Name, Amount: tx.Amount,
 			Digest: approval.IntentDigest(w.Name, id, tx.To, tx.Amount), Initiator: auth.Initiator, PolicyVersion: pol.Version}
 		check := approval.Check

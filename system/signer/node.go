@@ -123,8 +123,7 @@ func (c Config) withDefaults() Config {
 type Node struct {
 	cfg Config
 	// policySeq: the highest policy-change Seq this signer has verified
-	// (guard.go); in memory, so a restarted signer learns it again from
-	// the next withdrawal it is shown.
+	// (guard.go), kept on disk (policySeqFile)
 	policySeq int
 
 	h        *hsm.HSM
@@ -207,6 +206,10 @@ func shareLabel(k mpc.KeyID) string { return "share/" + string(k) }
 
 const opSeqFile = "signer/opseq"
 
+// policySeqFile keeps the highest policy-change Seq this signer verified
+// (guard.go).
+const policySeqFile = "signer/policyseq"
+
 // start opens the HSM and, on first start, seals the shares.
 func (n *Node) start(e env.Env) {
 	n.requests, n.members, n.early = map[uint64]*request{}, map[string]*member{}, map[string][]early{}
@@ -216,6 +219,10 @@ func (n *Node) start(e env.Env) {
 	n.loadKeys(e)
 	if b, ok := e.Disk().Read(opSeqFile); ok && len(b) == 8 {
 		n.opSeq = binary.BigEndian.Uint64(b)
+	}
+	n.policySeq = 0
+	if b, ok := e.Disk().Read(policySeqFile); ok && len(b) == 8 {
+		n.policySeq = int(binary.BigEndian.Uint64(b))
 	}
 	n.h = hsm.Open(e, hsm.Config{})
 	keys := n.keys()
@@ -453,7 +460,7 @@ func (n *Node) signRequest(e env.Env, from env.NodeID, r SignRequest) {
 		return
 	}
 	if n.cfg.Guard != nil {
-		if wd, err := n.authorize(r.Key, r.Digest, r.Auth, e.Now()); err != nil {
+		if wd, err := n.authorize(e, r.Key, r.Digest, r.Auth, e.Now()); err != nil {
 			n.refuse(e, r.Key, r.Digest, wd, err)
 			fail(err.Error())
 			return
@@ -667,7 +674,7 @@ func (n *Node) begin(e env.Env, from env.NodeID, b Begin) {
 	if n.cfg.Guard != nil {
 		// Every party re-checks on its own: a coordinator is not trusted
 		// with what the transaction is.
-		if wd, err := n.authorize(b.ID.Key, b.Digest, b.Auth, e.Now()); err != nil {
+		if wd, err := n.authorize(e, b.ID.Key, b.Digest, b.Auth, e.Now()); err != nil {
 			n.refuse(e, b.ID.Key, b.Digest, wd, err)
 			n.markFinished(key)
 			e.Send(from, encode(MsgAbort, Abort{ID: b.ID, Reason: "refused: " + err.Error()}))

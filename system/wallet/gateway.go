@@ -1,12 +1,14 @@
 package wallet
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"strconv"
 	"time"
 
 	"vaultdrill/system/access"
 	"vaultdrill/system/api"
+	"vaultdrill/system/approval"
 	"vaultdrill/system/env"
 )
 
@@ -65,6 +67,11 @@ const accessReqMax = 4096
 // (reply nil) or answered (a duplicate gets the same reply).
 type accessReq struct {
 	reply *AccessReply
+	// wd: the withdrawal an allowed withdraw op started; a duplicate of
+	// the request asks the pipeline again (idempotent by id), so an
+	// allow whose withdrawal was not taken (no audit sink, too many in
+	// progress) is not left without a status
+	wd *WithdrawRequest
 }
 
 // startGateway builds the gateway of this incarnation: its soft state
@@ -113,6 +120,9 @@ func (n *Node) accessRequest(e env.Env, from env.NodeID, payload []byte) {
 	if a := n.accessReqs[key]; a != nil {
 		if a.reply != nil {
 			e.Send(from, encode(MsgAccessReply, *a.reply))
+			if a.wd != nil {
+				n.withdrawRequest(e, from, *a.wd)
+			}
 		}
 		return // in progress: its answer goes out when it is known
 	}
@@ -200,6 +210,7 @@ func (n *Node) accessDecided(e env.Env, from env.NodeID, req access.Request, req
 			n.accessReply(e, from, a, reply)
 			return
 		}
+		a.wd = &wr
 		n.accessReply(e, from, a, reply)
 		n.withdrawRequest(e, from, wr)
 	case access.OpRead:
@@ -247,6 +258,12 @@ func (n *Node) approverMFA(e env.Env, w *withdrawal, r ApprovalResponse, counted
 	if n.mfaPending[key] {
 		return // a duplicate of one being checked
 	}
+	if d, ok := n.cfg.Registry.Lookup(r.Approval.Device); !ok || d.Human != r.Approval.Human ||
+		!approval.Verify(ed25519.PublicKey(d.PublicKey), w.subject, r.Approval) {
+		// not the device's signature of this subject: no code is judged
+		// (a forged approval must not burn the human's codes or lock them)
+		return
+	}
 	n.mfaPending[key] = true
 	bio := access.BiometricNone
 	if r.Biometric != nil {
@@ -259,6 +276,10 @@ func (n *Node) approverMFA(e env.Env, w *withdrawal, r ApprovalResponse, counted
 func (n *Node) mfaDecided(e env.Env, key, wd string, r ApprovalResponse, d access.Decision, counted func(e env.Env)) {
 	for _, f := range d.Facts {
 		e.Observe(f)
+	}
+	if d.Result != access.ResultPending {
+		// a lockout the approver's codes caused holds in every region
+		n.share(e, sharedOf(access.Request{}, access.Decision{Facts: d.Facts}, int64(e.Now().Sub(env.Epoch))))
 	}
 	if d.Result == access.ResultPending {
 		first := make([]bool, len(d.Once))

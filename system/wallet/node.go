@@ -49,9 +49,10 @@ type Node struct {
 	chainCalls  map[uint64]*chainCall
 	signCalls   map[uint64]*signCall
 
-	wds     map[string]*withdrawal
-	wdOrder []string // arrival order, for deterministic timers
-	audit   *auditLog
+	wds       map[string]*withdrawal
+	wdOrder   []string // arrival order, for deterministic timers
+	doneOrder []string // the finished ones kept, oldest first (finish)
+	audit     *auditLog
 
 	// deposit scores awaiting the risk node's answer, by txid, in order
 	riskDeps     map[string]risk.ScoreRequest
@@ -98,7 +99,7 @@ func (n *Node) Step(e env.Env, in env.Input) {
 
 func (n *Node) start(e env.Env) {
 	n.ledgerCalls, n.chainCalls, n.signCalls = map[uint64]*ledgerCall{}, map[uint64]*chainCall{}, map[uint64]*signCall{}
-	n.wds, n.wdOrder = map[string]*withdrawal{}, nil
+	n.wds, n.wdOrder, n.doneOrder = map[string]*withdrawal{}, nil, nil
 	n.riskDeps, n.riskDepOrder, n.riskDepTimer = map[string]risk.ScoreRequest{}, nil, false
 	n.internal, n.seenTxs = map[string]*transfer{}, map[string]bool{}
 	n.scanned, n.scanning, n.lastSweep = 0, false, -1

@@ -38,6 +38,10 @@ const ObsPolicy = "wallet.policy"
 // AttackSelfApproval is the attack id of the self-approval alert.
 const AttackSelfApproval = "self-approval"
 
+// changeInvalid marks, on disk, a change in effect that could not apply
+// here: it keeps its place in the order and changes nothing.
+const changeInvalid approval.ChangeKind = "invalid"
+
 // policyFile holds the applied changes, one JSON Push a line.
 const policyFile = "policy/changes"
 
@@ -101,6 +105,8 @@ func (n *Node) applyChange(p governance.Push) bool {
 		// windows already funded keep their allowance (the ledger's
 		// velfund:W is written once); later windows get the new limit
 		n.cfg.VelocityLimit = v
+	case changeInvalid:
+		// passed over (policyPush): nothing changes but the count
 	default:
 		return false
 	}
@@ -124,8 +130,12 @@ func (n *Node) policyPush(e env.Env, from env.NodeID, payload []byte) {
 			return // not on record: not applied (the push comes again)
 		}
 		if !n.applyChange(p) {
+			// a change that no longer applies (a quorum change other
+			// changes made invalid by the time it took effect): refused
+			// for good, on record, and passed over so later ones apply
 			e.Observe(env.ObserveKV(ObsPolicy, "change", p.Change, "kind", string(p.Kind), "value", p.Value, "version", n.cfg.Policy.Version, "result", "invalid"))
-			return
+			p.Kind = changeInvalid
+			n.applyChange(p)
 		}
 		line, _ := json.Marshal(p)
 		e.Disk().Append(policyFile, append(line, '\n'))
@@ -187,12 +197,36 @@ func (n *Node) policyTimer(e env.Env, rest string) {
 		return
 	}
 	why := "approvals expired: no quorum within " + n.cfg.ApprovalDeadline.String()
-	if !n.record(e, "withdrawal.refund", id, "deny", "", why) {
-		e.After(n.cfg.PollEvery, "policy/deadline/"+id)
-		return
-	}
 	w.state = "expiring" // no approval counts from here on
-	n.ledgerWrite(e, api.OpDeposit, w.req.User, w.req.Amount, "refund:"+id, func(e env.Env, _ api.Response) {
-		n.fail(e, w, why)
+	n.claimFate(e, w, "expire", func(e env.Env, won bool) {
+		if !won {
+			// approved first, here or at another node: it goes on there;
+			// here it waits for approvals again (the quorum decides)
+			w.state = "approving"
+			return
+		}
+		if !n.record(e, "withdrawal.refund", id, "deny", "", why) {
+			e.After(n.cfg.PollEvery, "policy/deadline/"+id) // the claim is idempotent: won again
+			return
+		}
+		n.ledgerWrite(e, api.OpDeposit, w.req.User, w.req.Amount, "refund:"+id, func(e env.Env, _ api.Response) {
+			n.fail(e, w, why)
+		})
+	})
+}
+
+// claimFate decides, once for every node and retry, whether a
+// withdrawal with an approval deadline expired or was approved: the
+// account fate:ID is funded with 1 once, and the first of "expire" and
+// "approve" to take it wins (a withdrawal keyed by the claim, so a retry
+// of either gets its first answer). Expiry thus never refunds a
+// withdrawal another node already sent on to be paid, and approval never
+// pays one whose reservation was refunded.
+func (n *Node) claimFate(e env.Env, w *withdrawal, claim string, done func(e env.Env, won bool)) {
+	id := w.req.ID
+	n.ledgerWrite(e, api.OpDeposit, "fate:"+id, 1, "fatefund:"+id, func(e env.Env, _ api.Response) {
+		n.ledgerWrite(e, api.OpWithdraw, "fate:"+id, 1, claim+":"+id, func(e env.Env, r api.Response) {
+			done(e, r.Refused == "")
+		})
 	})
 }

@@ -150,7 +150,7 @@ func (n *Node) applyShared(ev AccessEvent) error {
 		}
 		_, err = g.AddAPIKey(access.KeySpec{ID: ev.Key, User: ev.User, Scopes: scopes})
 	case "revoke":
-		err = g.RevokeAPIKey(ev.Key)
+		err = g.TombstoneAPIKey(ev.Key)
 	default:
 		return errors.New("wallet: shared access event " + ev.Kind)
 	}

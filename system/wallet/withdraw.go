@@ -81,7 +81,7 @@ func (n *Node) withdrawRequest(e env.Env, from env.NodeID, r WithdrawRequest) {
 		e.Send(from, encode(MsgWithdrawStatus, WithdrawStatus{ID: r.ID, State: StateFailed, Err: "wallet: " + bad}))
 		return
 	}
-	if len(n.wds) >= n.cfg.ActiveMax {
+	if len(n.wds)-len(n.doneOrder) >= n.cfg.ActiveMax {
 		return // the client retries later
 	}
 	if !n.record(e, "withdrawal.request", r.ID, "record", "", fmt.Sprintf("user=%s to=%s amount=%d initiator=%s", r.User, r.To, r.Amount, r.Initiator)) {
@@ -193,7 +193,10 @@ func (n *Node) approvalResponse(e env.Env, from env.NodeID, r ApprovalResponse) 
 			return
 		}
 	}
-	if n.gw != nil {
+	if n.cfg.Access != nil {
+		if n.gw == nil {
+			return // no gateway to check the MFA: not counted (fail closed)
+		}
 		n.approverMFA(e, w, r, func(e env.Env) { n.countApproval(e, from, r) })
 		return
 	}
@@ -218,8 +221,20 @@ func (n *Node) countApproval(e env.Env, from env.NodeID, r ApprovalResponse) {
 		w.approvals = w.approvals[:len(w.approvals)-1]
 		return
 	}
-	n.setState(e, w, "approved", "")
-	n.allocateNonce(e, w)
+	if n.cfg.ApprovalDeadline <= 0 {
+		n.setState(e, w, "approved", "")
+		n.allocateNonce(e, w)
+		return
+	}
+	w.state = "claiming" // the deadline may be racing this approval (claimFate)
+	n.claimFate(e, w, "approve", func(e env.Env, won bool) {
+		if !won {
+			n.fail(e, w, "approvals expired: the deadline passed first")
+			return
+		}
+		n.setState(e, w, "approved", "")
+		n.allocateNonce(e, w)
+	})
 }
 
 func (n *Node) allocateNonce(e env.Env, w *withdrawal) {
@@ -380,7 +395,7 @@ func (n *Node) settle(e env.Env, w *withdrawal) {
 	}
 	n.ledgerWrite(e, api.OpWithdraw, "house", w.paidFee, "fee:"+MemoWithdrawal+w.req.ID, func(e env.Env, _ api.Response) {
 		n.setState(e, w, StateSettled, "")
-		w.done = true
+		n.finish(w)
 		n.answer(e, w)
 	})
 }
@@ -391,7 +406,7 @@ func (n *Node) fail(e env.Env, w *withdrawal, why string) {
 		return
 	}
 	n.setState(e, w, StateFailed, why)
-	w.done = true
+	n.finish(w)
 	n.answer(e, w)
 }
 
@@ -441,6 +456,27 @@ func (n *Node) wdTimer(e env.Env, rest string) {
 // forget drops a withdrawal this node could not put on record: nothing it
 // did for it took effect beyond idempotent ledger writes, so a retry by the
 // client starts it over and finds the same results.
+// doneKeep bounds the finished withdrawals a node remembers to answer
+// retries from; an older one asked again is redone, every step
+// idempotent, to the same end.
+const doneKeep = 4096
+
+// finish marks w done and remembers it among the last doneKeep finished.
+func (n *Node) finish(w *withdrawal) {
+	if w.done {
+		return
+	}
+	w.done = true
+	n.doneOrder = append(n.doneOrder, w.req.ID)
+	if len(n.doneOrder) > doneKeep {
+		old := n.doneOrder[0]
+		n.doneOrder = n.doneOrder[1:]
+		if ow := n.wds[old]; ow != nil && ow.done {
+			n.forget(ow)
+		}
+	}
+}
+
 func (n *Node) forget(w *withdrawal) {
 	delete(n.wds, w.req.ID)
 	for i, id := range n.wdOrder {
