@@ -91,6 +91,16 @@ func Sanctions(in Input) Result {
 	}
 	credited := map[string]bool{}
 	failedOpen := map[string]string{} // deposit txid -> the error its screening allowed it on
+	cleared := map[string]bool{}      // deposit txid -> a screen allowed it, without error
+	screensDeposits := false
+	for _, o := range in.Observations {
+		if o.Kind == "wallet.screen" && o.Fields["deposit"] != "" {
+			screensDeposits = true
+			if o.Fields["decision"] == "allow" && o.Fields["error"] != "1" {
+				cleared[o.Fields["deposit"]] = true
+			}
+		}
+	}
 	for _, o := range in.Observations {
 		if o.Kind == "wallet.screen" && o.Fields["deposit"] != "" && o.Fields["error"] == "1" && o.Fields["decision"] == "allow" {
 			if _, ok := failedOpen[o.Fields["deposit"]]; !ok {
@@ -110,6 +120,9 @@ func Sanctions(in Input) Result {
 		if why, ok := failedOpen[txid]; ok {
 			bad = append(bad, OpRef{Index: -1, Process: -1, Op: "credit", Key: txid, Time: o.Time,
 				Desc: fmt.Sprintf("deposit %s credited to %s although its screening failed (%s): fail open", txid, o.Fields["account"], why)})
+		} else if screensDeposits && !cleared[txid] {
+			bad = append(bad, OpRef{Index: -1, Process: -1, Op: "credit", Key: txid, Time: o.Time,
+				Desc: fmt.Sprintf("deposit %s credited to %s unscreened: no screening allowed it", txid, o.Fields["account"])})
 		}
 		t, mined := from[txid]
 		if l := listOf(o.Time); mined && l != nil && l.set[canonAddr(t.from)] {

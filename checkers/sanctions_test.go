@@ -39,7 +39,10 @@ func TestSanctionsCatchesPlantedViolations(t *testing.T) {
 	run("a clean deposit credited on a screening error", Invalid, l1, cuTx(2*m, "d2", cuUser, cuHot, 40, 1, "dep:u1", 13), failOpen,
 		cuApply(3*m, "ledger-1", "deposit", "u1", 40, "dep:d2", "ok", 40))
 	waited := ob(2*m+1, "wallet-1", "wallet.screen", "deposit", "d2", "from", cuUser, "decision", "hold", "list", "", "reason", "screening error: no sanctions list", "error", "1", "account", "")
-	run("a deposit that waited out a screening error, then credited", Valid, l1, cuTx(2*m, "d2", cuUser, cuHot, 40, 1, "dep:u1", 13), waited,
+	cleared := ob(8*m, "wallet-1", "wallet.screen", "deposit", "d2", "from", cuUser, "decision", "allow", "list", "sanctions-v1", "reason", "", "error", "0", "account", "u1")
+	run("a deposit that waited out a screening error, then was screened and credited", Valid, l1, cuTx(2*m, "d2", cuUser, cuHot, 40, 1, "dep:u1", 13), waited,
+		cleared, cuApply(9*m, "ledger-1", "deposit", "u1", 40, "dep:d2", "ok", 40))
+	run("a deposit held on a screening error, then credited with no screen allowing it", Invalid, l1, cuTx(2*m, "d2", cuUser, cuHot, 40, 1, "dep:u1", 13), waited,
 		cuApply(9*m, "ledger-1", "deposit", "u1", 40, "dep:d2", "ok", 40))
 	if got := Sanctions(Input{Observations: cuWorld()}); got.Verdict != Unknown {
 		t.Errorf("no list: %s, want unknown", got.Verdict)

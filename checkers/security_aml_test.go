@@ -47,6 +47,10 @@ func TestAttackAML(t *testing.T) {
 		{"never answered", early, base, time.Hour, Invalid, "never answered"},
 		{"paid after the freeze", append(early, wd("w9-3", 12*m, 20*m, true)...),
 			append(base, freeze, truth("w9-3"), cuPay(15*m, "t3", "w9-3", cuUser, 950, 3)), time.Hour, Invalid, "after user u9 was frozen"},
+		{"the completing withdrawal, asked before the freeze, flagged and paid anyway", append(early, wd("w9-3", 9*m, 20*m, true)...),
+			append(base, freeze, truth("w9-3"),
+				nob(9*m+time.Second, "wallet-1", "risk.score", "subject", "w9-3", "user", "u9", "op", "withdraw", "score", "910", "action", "freeze", "features", "", "typology", "structuring"),
+				cuPay(15*m, "t3", "w9-3", cuUser, 950, 3)), time.Hour, Invalid, "scored freeze by the risk engine and paid"},
 		{"freeze after the bound", append(early, wd("w9-3", 9*m, 10*m, true)...),
 			append(base, freeze), 5 * m, Invalid, "over the bound"},
 	}

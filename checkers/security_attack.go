@@ -163,7 +163,9 @@ type response struct {
 //     sound step-up, whose (key, params) had been denied while its user's
 //     API keys were not locked (a denied scope), or that came while they
 //     were locked (access.lock what=apikey), or after the key's
-//     apikey-revoke was allowed;
+//     apikey-revoke was allowed; a use of a target key allowed beyond
+//     world.access key_rate_max within rate_window_ms at one gateway; a
+//     withdrawal labeled with the attack reserved;
 //   - insider-policy: a target change effective without its quorum, its
 //     approval or its time lock (INV-POLICY's rule; Unknown without
 //     world.admins);
@@ -179,13 +181,16 @@ type response struct {
 //     the control must stop is money going out once it was answered;
 //   - the signing-path attacks (and an id not in the list): a mined
 //     custody payment (chain.tx memo wd:ID) of a withdrawal labeled with
-//     the attack; for the signing path also
+//     the attack; for exfiltration and stale-delegation a signer.begin or
+//     signer.signed of the attacker's digest on an honest signer; for the
+//     signing path also
 //     INV-OUTFLOW's unmatched outflows and, for tampered-tx, INV-WYSIWYS'
 //     violations, when those checkers decide.
 //
 // Measured: attacks (world.attack count), detected (0 or 1), detect_ns
 // (only when detected), bound_ns, effects, alerts (access.alerts naming
-// the attack) and notified_user, notified_security, notified_admins (how
+// the attack), notified_in_bound_PARTY (those within the bound) and
+// notified_user, notified_security, notified_admins (how
 // many of those alerts notified each party). The Summary names the
 // response and the parties notified.
 func Attack(in Input, attack string, bound time.Duration) Result {
@@ -202,6 +207,9 @@ func Attack(in Input, attack string, bound time.Duration) Result {
 	resp, notified := firstResponse(in, s, t, start)
 	for _, p := range notifyParties {
 		res.Measured["notified_"+p] = notified[p]
+	}
+	for p, n := range notifiedWithin(s, t, start, bound) { // determinism: allowed (into a map)
+		res.Measured["notified_in_bound_"+p] = n
 	}
 	res.Measured["alerts"] = notified[""]
 	var bad []OpRef
@@ -266,6 +274,26 @@ func refusalNote(attack string) string {
 	return ", no refused operation of the attacker"
 }
 
+// notifiedWithin counts, per party, the alerts about the attack that
+// reached it within bound of its first try (any time, for bound <= 0).
+func notifiedWithin(s *secFacts, t *attackTrace, start fact, bound time.Duration) map[string]int64 {
+	out := map[string]int64{}
+	for _, p := range notifyParties {
+		out[p] = 0
+	}
+	for _, f := range s.of(obsAlert) {
+		if f.get("attack") != t.id || f.Time < start.Time || !t.alertAbout(f) || (bound > 0 && f.Time-start.Time > int64(bound)) {
+			continue
+		}
+		for _, p := range notifyParties {
+			if hasItem(f.get("notify"), p) {
+				out[p]++
+			}
+		}
+	}
+	return out
+}
+
 // firstResponse finds the earliest response to the attack, and counts the
 // alerts naming it by party notified (key "": all of them).
 func firstResponse(in Input, s *secFacts, t *attackTrace, start fact) (*response, map[string]int64) {
@@ -325,18 +353,11 @@ func firstResponse(in Input, s *secFacts, t *attackTrace, start fact) (*response
 func attackEffects(in Input, s *secFacts, t *attackTrace, start fact) ([]OpRef, string) {
 	switch attackFamily[t.id] {
 	case famTakeover:
-		var out []OpRef
-		for _, r := range s.reserves() {
-			if t.subjects[r.id] {
-				out = append(out, r.ref(r.id, fmt.Sprintf("withdrawal %s, labeled %s, reserved from %s (ledger.apply wd:%s ok, amount %s on %s)",
-					r.id, t.id, r.get("account"), r.id, r.get("amount"), r.Node)))
-			}
-		}
-		return out, ""
+		return labeledReserves(s, t), ""
 	case famOTP:
 		return otpEffects(s, t, start)
 	case famAPIKey:
-		return apikeyEffects(s, t, start), ""
+		return append(labeledReserves(s, t), apikeyEffects(s, t, start)...), ""
 	case famPolicy:
 		if s.admins == nil {
 			return nil, "no admins (world.admins)"
@@ -373,8 +394,27 @@ func attackEffects(in Input, s *secFacts, t *attackTrace, start fact) ([]OpRef, 
 				out = append(out, r.First...)
 			}
 		}
+		if t.id == "exfiltration" || t.id == "stale-delegation" {
+			out = append(out, joinedAttacker(s, t)...)
+		}
 	}
 	return out, ""
+}
+
+// joinedAttacker are the honest signers (not an actor of the attack) that
+// began or finished a signing session for the attacker's digest (a
+// target): a signer begins only what it authorized, so one that joined
+// is the control failing, whether or not a signature came of it.
+func joinedAttacker(s *secFacts, t *attackTrace) []OpRef {
+	var out []OpRef
+	for _, kind := range []string{"signer.begin", "signer.signed"} {
+		for _, f := range s.of(kind) {
+			if d := f.get("digest"); d != "" && t.targets[d] && !t.actors[f.Node] {
+				out = append(out, f.ref(d, fmt.Sprintf("%s on %s for the attacker's digest %s (session %s)", kind, f.Node, abbrev(d), f.get("session"))))
+			}
+		}
+	}
+	return out
 }
 
 // delegated reads another checker's verdict as the attack's effects.
@@ -389,7 +429,11 @@ func delegated(r Result) ([]OpRef, string) {
 }
 
 // amlEffects are the mined payments of withdrawals labeled with the
-// typology whose request came at or after a freeze of their user.
+// typology whose request came at or after a freeze of their user, or that
+// the risk engine itself flagged (a risk.score of the withdrawal with an
+// action other than allow) and that were paid anyway: the withdrawal that
+// completes a pattern is asked for before its own freeze, and a drain is
+// one withdrawal.
 func amlEffects(in Input, s *secFacts, t *attackTrace) []OpRef {
 	user := map[string]string{} // labeled subject -> its user
 	for _, f := range s.of(obsTruth) {
@@ -401,6 +445,12 @@ func amlEffects(in Input, s *secFacts, t *attackTrace) []OpRef {
 	for _, f := range s.of(obsFreeze) {
 		if _, ok := frozen[f.get("account")]; !ok {
 			frozen[f.get("account")] = f.Time
+		}
+	}
+	flagged := map[string]string{} // subject -> the action of its first non-allow score
+	for _, f := range s.of(obsScore) {
+		if a := f.get("action"); a != "allow" && a != "" && flagged[f.get("subject")] == "" {
+			flagged[f.get("subject")] = a
 		}
 	}
 	invoked := map[string]int64{}
@@ -419,9 +469,13 @@ func amlEffects(in Input, s *secFacts, t *attackTrace) []OpRef {
 		}
 		at, asked := invoked[id]
 		fr, wasFrozen := frozen[user[id]]
-		if asked && wasFrozen && fr <= at {
+		switch {
+		case asked && wasFrozen && fr <= at:
 			out = append(out, tx.ref(fmt.Sprintf("withdrawal %s, labeled %s, requested at %s after user %s was frozen at %s, paid on chain: %s",
 				id, t.id, nsStr(at), user[id], nsStr(fr), tx)))
+		case flagged[id] != "":
+			out = append(out, tx.ref(fmt.Sprintf("withdrawal %s, labeled %s, scored %s by the risk engine and paid on chain anyway: %s",
+				id, t.id, flagged[id], tx)))
 		}
 	}
 	return out
@@ -478,7 +532,58 @@ func otpEffects(s *secFacts, t *attackTrace, start fact) ([]OpRef, string) {
 	return out, ""
 }
 
+// labeledReserves are the reservations (first ledger.apply ok under wd:ID)
+// of withdrawals world.truth labels with the attack.
+func labeledReserves(s *secFacts, t *attackTrace) []OpRef {
+	var out []OpRef
+	for _, r := range s.reserves() {
+		if t.subjects[r.id] {
+			out = append(out, r.ref(r.id, fmt.Sprintf("withdrawal %s, labeled %s, reserved from %s (ledger.apply wd:%s ok, amount %s on %s)",
+				r.id, t.id, r.get("account"), r.id, r.get("amount"), r.Node)))
+		}
+	}
+	return out
+}
+
+// overRate are the uses of a target key allowed, after the attack began,
+// beyond world.access key_rate_max in a rolling rate_window_ms (per
+// gateway node, as each gateway counts its own): a rate limit that did
+// not hold. Without world.access there is no limit to judge against.
+func overRate(s *secFacts, t *attackTrace, start fact) []OpRef {
+	w := s.of("world.access")
+	if len(w) == 0 {
+		return nil
+	}
+	limit, err1 := strconv.Atoi(w[0].get("key_rate_max"))
+	span, err2 := strconv.ParseInt(w[0].get("rate_window_ms"), 10, 64)
+	if err1 != nil || err2 != nil || limit < 1 || span < 1 {
+		return nil
+	}
+	span *= int64(1e6)
+	var out []OpRef
+	recent := map[string][]int64{} // node/key -> allowed use times in the window
+	for _, d := range s.of(obsDecision) {
+		key := d.get("subject")
+		if d.get("op") != opAPIKeyUse || d.get("decision") != decisionAllow || d.Time < start.Time || !t.targeted(key) {
+			continue
+		}
+		k := d.Node + "/" + key
+		ts := recent[k]
+		for len(ts) > 0 && ts[0] <= d.Time-span {
+			ts = ts[1:]
+		}
+		ts = append(ts, d.Time)
+		recent[k] = ts
+		if len(ts) > limit && len(out) < FirstMax {
+			out = append(out, d.ref(key, fmt.Sprintf("API key %s allowed its use number %d within %s on %s at %s: over the rate limit of %d",
+				key, len(ts), time.Duration(span), d.Node, nsStr(d.Time), limit)))
+		}
+	}
+	return out
+}
+
 func apikeyEffects(s *secFacts, t *attackTrace, start fact) []OpRef {
+	out := overRate(s, t, start)
 	cs := readChallenges(s)
 	type lockSpan struct {
 		idx   int
@@ -501,7 +606,6 @@ func apikeyEffects(s *secFacts, t *attackTrace, start fact) []OpRef {
 	}
 	revoked := map[string]fact{}
 	denied := map[string]fact{} // key/params -> a deny outside any lock
-	var out []OpRef
 	for _, d := range s.of(obsDecision) {
 		key := d.get("subject")
 		switch {

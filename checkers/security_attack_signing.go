@@ -32,11 +32,15 @@ var signingResponses = map[string][]string{
 	"tampered-tx":      {obsSignerRefuse},
 	"mpc-malicious":    {obsSignerReject, obsSignerBlame, obsSignerQuarantine},
 	"abort-storm":      {obsSignerAbort, obsSignerQuarantine},
-	"hsm":              {obsHSMOp, obsHSMLocked, obsHSMZeroize, obsSignerReconcile},
+	"hsm":              {obsHSMLocked, obsHSMZeroize, obsSignerReconcile, obsSignerAbort},
 }
 
 // signingResponse reports whether fact f (of one of signingResponses'
-// kinds for the attack) answers the attack, and describes it.
+// kinds for the attack) answers the attack, and describes it. An HSM's
+// failed operation is not an answer: it is the fault itself (the
+// injected CKR_GENERAL_ERROR, CKR_PIN_INCORRECT, CKR_DEVICE_REMOVED); the
+// control is what follows it (reconcile, lockout, zeroize, an abandoned
+// attempt).
 func signingResponse(t *attackTrace, f fact) (string, bool) {
 	switch f.Kind {
 	case obsSignerRefuse:
@@ -63,16 +67,23 @@ func signingResponse(t *attackTrace, f fact) (string, bool) {
 			return "signer.quarantine of " + p + " on " + f.Node, true
 		}
 	case obsSignerAbort:
-		// the coordinator abandoned an attempt the actor took part in
+		if t.id == "hsm" {
+			// the signer whose HSM failed abandoned its attempt rather
+			// than go on blind
+			if t.targets[f.Node] {
+				return "signer.abort on " + f.Node + " (" + clipReason(f.get("reason")) + ")", true
+			}
+			return "", false
+		}
+		// another party abandoned an attempt the actor took part in (the
+		// silent party's own timeout is not the answer to its silence)
+		if t.actors[f.Node] {
+			return "", false
+		}
 		for _, p := range sessionParties(f.get("session")) {
 			if t.actors[p] {
 				return "signer.abort of an attempt with " + p + " on " + f.Node + " (" + clipReason(f.get("reason")) + ")", true
 			}
-		}
-	case obsHSMOp:
-		// the HSM of a targeted node failed an operation closed
-		if rv := f.get("rv"); t.targets[f.Node] && rv != "" && rv != "CKR_OK" {
-			return "hsm.op " + f.get("op") + " failed closed with " + rv + " on " + f.Node, true
 		}
 	case obsHSMLocked, obsHSMZeroize, obsSignerReconcile:
 		if t.targets[f.Node] {

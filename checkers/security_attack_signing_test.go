@@ -55,10 +55,18 @@ func TestAttackSigningPathResponses(t *testing.T) {
 			nob(time.Minute+time.Second, "signer-hot-2", "signer.abort", "session", sess, "attempt", "1", "reason", "timeout"),
 			nob(time.Minute+time.Second, "signer-hot-2", "signer.abort", "session", "hot/7/2[signer-hot-2,signer-hot-3]", "attempt", "2", "reason", "timeout"),
 			"signer.abort"},
-		{"HSM fails closed", attackAt(time.Minute, "hsm", "harness", "signer-hot-1"),
-			nob(time.Minute+time.Second, "signer-hot-1", "hsm.op", "op", "unseal", "op_id", "4", "rv", "CKR_DEVICE_REMOVED", "session", "1", "label", "hot"),
-			nob(time.Minute+time.Second, "signer-hot-1", "hsm.op", "op", "unseal", "op_id", "4", "rv", "CKR_OK", "session", "1", "label", "hot"),
-			"hsm.op"},
+		{"the signer abandons its attempt when its HSM fails", attackAt(time.Minute, "hsm", "harness", "signer-hot-1"),
+			nob(time.Minute+time.Second, "signer-hot-1", "signer.abort", "session", sess, "attempt", "1", "reason", "hsm: CKR_DEVICE_REMOVED"),
+			nob(time.Minute+time.Second, "signer-hot-2", "signer.abort", "session", sess, "attempt", "1", "reason", "timeout"),
+			"signer.abort"},
+		{"the injected HSM error is not its own answer", attackAt(time.Minute, "hsm", "harness", "signer-hot-1"),
+			nob(time.Minute+time.Second, "signer-hot-1", "hsm.locked", "user", "user"),
+			nob(time.Minute+time.Second, "signer-hot-1", "hsm.op", "op", "unseal", "op_id", "4", "rv", "CKR_GENERAL_ERROR", "session", "1", "label", "hot"),
+			"hsm.locked"},
+		{"a silent party's own timeout is not the answer", attackAt(time.Minute, "abort-storm", "signer-hot-1", "signer-hot-2"),
+			nob(time.Minute+time.Second, "signer-hot-2", "signer.abort", "session", sess, "attempt", "1", "reason", "timeout"),
+			nob(time.Minute+time.Second, "signer-hot-1", "signer.abort", "session", sess, "attempt", "1", "reason", "timeout"),
+			"signer.abort"},
 		{"HSM PIN locked", attackAt(time.Minute, "hsm", "harness", "signer-hot-3"),
 			nob(time.Minute+time.Second, "signer-hot-3", "hsm.locked", "user", "user"),
 			nob(time.Minute+time.Second, "signer-hot-2", "hsm.locked", "user", "user"),
@@ -138,5 +146,24 @@ func TestMPCBindIgnoresOtherAttacks(t *testing.T) {
 		"attack", "mpc-malicious", "actor", "attacker", "target", "signer-hot-2")
 	if r := MPCBind(Input{Observations: []history.Observation{hsm, spoof}}); r.Verdict != Invalid || r.Measured["attacks"] != 1 {
 		t.Fatalf("an unanswered spoof passed: %s %q", r.Verdict, r.Summary)
+	}
+}
+
+// An honest signer that joins the attacker's session (it begins only what
+// it authorized) is the control failing, even before any signature.
+func TestAttackExfiltrationJoinedIsAnEffect(t *testing.T) {
+	const dg = "d1g357"
+	atk := attackAt(time.Minute, "exfiltration", "signer-hot-1", dg)
+	refused := nob(time.Minute+time.Second, "signer-hot-2", "signer.refuse", "key", "hot", "digest", dg, "withdrawal", "", "reason", "no approvals")
+	joined := nob(time.Minute+time.Second, "signer-hot-3", "signer.begin", "key", "hot", "session", "hot/9/1[signer-hot-1,signer-hot-3]", "attempt", "1",
+		"parties", "signer-hot-1,signer-hot-3", "digest", dg, "coordinator", "signer-hot-1")
+	own := nob(time.Minute+time.Second, "signer-hot-1", "signer.begin", "key", "hot", "session", "hot/9/1[signer-hot-1,signer-hot-3]", "attempt", "1",
+		"parties", "signer-hot-1,signer-hot-3", "digest", dg, "coordinator", "signer-hot-1")
+	if r := Attack(Input{Observations: []history.Observation{atk, refused, own}}, "exfiltration", time.Minute); r.Verdict != Valid {
+		t.Fatalf("the attacker's own begin: %s %s", r.Verdict, r.Summary)
+	}
+	r := Attack(Input{Observations: []history.Observation{atk, refused, joined}}, "exfiltration", time.Minute)
+	if r.Verdict != Invalid || r.Measured["effects"] != 1 {
+		t.Fatalf("an honest signer joined: %s %v %s", r.Verdict, r.Measured, r.Summary)
 	}
 }

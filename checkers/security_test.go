@@ -436,3 +436,35 @@ func TestAttackAlertMustBeAboutTheVictim(t *testing.T) {
 		t.Fatalf("the key owner's alert: %s %v", r.Verdict, r.Measured)
 	}
 }
+
+// A stolen key's uses allowed beyond the published rate limit, or a
+// labeled withdrawal reserved through it, are the attack's effects even
+// when an alert came.
+func TestAttackAPIKeyRateAndWithdrawalEffects(t *testing.T) {
+	s := time.Second
+	atk := ob(10*s, "", "world.attack", "attack", "apikey-abuse", "actor", "attacker-1", "target", "key-u5", "user", "u5", "detail", "")
+	limits := ob(0, "", "world.access", "key_rate_max", "3", "rate_window_ms", "60000")
+	use := func(at time.Duration) history.Observation {
+		return decide(at, "u5", "apikey-use", "p", "key-u5", "allow", "")
+	}
+	warn := alert(20*s, "apikey-abuse", "u5", "user,security", "key key-u5 over 3 uses")
+	under := []history.Observation{limits, atk, use(11 * s), use(12 * s), use(13 * s), warn, use(80 * s)}
+	if r := Attack(Input{Observations: under}, "apikey-abuse", time.Minute); r.Verdict != Valid {
+		t.Fatalf("three uses a minute: %s %s", r.Verdict, r.Summary)
+	}
+	over := []history.Observation{limits, atk, use(11 * s), use(12 * s), use(13 * s), use(14 * s), warn, use(80 * s)}
+	r := Attack(Input{Observations: over}, "apikey-abuse", time.Minute)
+	if r.Verdict != Invalid || !strings.Contains(firstDescs(r), "over the rate limit of 3") {
+		t.Fatalf("a fourth use in the minute allowed: %s %s", r.Verdict, firstDescs(r))
+	}
+	// without world.access there is no limit to judge against
+	if r := Attack(Input{Observations: over[1:]}, "apikey-abuse", time.Minute); r.Verdict != Valid {
+		t.Fatalf("no published limit: %s %s", r.Verdict, r.Summary)
+	}
+	paid := append(append([]history.Observation{}, under...),
+		ob(30*s, "", "world.truth", "subject", "atk-1", "user", "u5", "label", "apikey-abuse", "lookalike", "0"),
+		reserveWd(40*s, "ledger-1", "atk-1", "u5"))
+	if r := Attack(Input{Observations: paid}, "apikey-abuse", time.Minute); r.Verdict != Invalid || !strings.Contains(firstDescs(r), "atk-1") {
+		t.Fatalf("a labeled withdrawal reserved through the key: %s %s", r.Verdict, firstDescs(r))
+	}
+}

@@ -69,6 +69,10 @@ func (r *run) installAccess(p custodyParams) *wallet.AccessConfig {
 		gc.Bug = access.Bug(p.Bug)
 	}
 	aw := &accessWorld{cfg: gc.WithDefaults(), secrets: map[string][]byte{}, pins: map[string]string{}, tokens: map[string]string{}}
+	// the limits the gateways enforce, for the checkers (an abused key's
+	// uses beyond them are the attack's effect)
+	r.worldObs("", "world.access", "key_rate_max", strconv.Itoa(aw.cfg.KeyRateMax),
+		"rate_window_ms", strconv.FormatInt(aw.cfg.RateWindow.Milliseconds(), 10))
 	ac := &wallet.AccessConfig{Gateway: gc}
 	probe, err := access.New(gc) // the harness's own copy, to learn key tokens
 	if err != nil {
