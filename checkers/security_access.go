@@ -68,7 +68,7 @@ func OTP(in Input) Result {
 // otpReason folds a reject reason into the vocabulary's set.
 func otpReason(r string) string {
 	switch r {
-	case "replay", "window", "wrong", "locked":
+	case "replay", "window", "wrong", "locked", "clock":
 		return r
 	}
 	return "other"

@@ -40,7 +40,7 @@ var accessAttacks = map[string]*accessAttack{
 	"sim-swap":            {doc: "the victim's phone number taken over, the second factor changed, then a withdrawal", start: 80 * time.Minute, play: (*attackerActor).simSwap},
 	"impossible-travel":   {doc: "stolen credentials used from the far side of the world minutes after the victim logged in", start: 30 * time.Minute, play: (*attackerActor).travel},
 	"otp-replay":          {doc: "a code seen over the victim's shoulder replayed at two wallet nodes within its step", start: 50 * time.Minute, play: (*attackerActor).replay},
-	"otp-skew":            {doc: "a code captured three minutes earlier replayed at the wallet node whose clock the plan skews", start: 100 * time.Minute, play: (*attackerActor).stale},
+	"otp-skew":            {doc: "a code photographed off the victim's authenticator, never typed, presented 90 s later at the wallet node whose clock the plan sets 90 s behind", start: 100 * time.Minute, play: (*attackerActor).stale},
 	"apikey-abuse":        {doc: "a stolen read-only API key hammered, then used to withdraw", start: 45 * time.Minute, play: (*attackerActor).keyAbuse},
 	"scope-escalation":    {doc: "a stolen key-managing API key asked to mint a key that can withdraw", start: 55 * time.Minute, play: (*attackerActor).escalate},
 }
@@ -373,17 +373,32 @@ func (a *attackerActor) replayLogin(e env.Env, ll seenLogin) {
 
 // stale: a code captured at a victim's login, replayed three minutes
 // later at the last wallet node (the one drills skew).
-func (a *attackerActor) stale(e env.Env) { a.onLogin(e, a.staleLogin) }
-
-func (a *attackerActor) staleLogin(e env.Env, ll seenLogin) {
-	a.c.later(e, 3*time.Minute, func(e env.Env) {
+// stale: the attacker photographs the code the victim's authenticator
+// shows (the victim does not use it) and presents it 90 s later at the
+// last wallet node, whose clock the drill's plan sets 90 s behind: that
+// node's own step is the photographed one, so only a gateway that checks
+// its clock refuses it (otherwise INV-OTP sees a code accepted three
+// steps out of the window of true time).
+func (a *attackerActor) stale(e env.Env) {
+	victim := fmt.Sprintf("u%d", staleVictim)
+	now := a.run.world.Now()
+	code := a.aw().code(victim, now)
+	a.c.later(e, 90*time.Second, func(e env.Env) {
 		to := a.wallets()[len(a.wallets())-1]
-		req := a.as(access.KindLogin, ll.user, ll.device, a.home(ll.user))
-		req.PIN, req.Code = a.aw().pins[ll.user], ll.code
-		a.tried(ll.user, "code "+ll.code+" captured 3m ago replayed at "+string(to))
-		a.c.call(e, to, req, 0, func(env.Env, wallet.AccessReply) {})
+		req := a.as(access.KindLogin, victim, victim+"-phone", a.home(victim))
+		req.PIN, req.Code = a.aw().pins[victim], code
+		a.tried(victim, fmt.Sprintf("code of step %d, photographed at %s, presented at %s", a.aw().step(now), now, to))
+		a.c.call(e, to, req, 0, func(e env.Env, r wallet.AccessReply) {
+			if r.Result == string(access.ResultAllow) {
+				a.withdrawAs(e, to, a.as(access.KindOp, victim, victim+"-phone", a.home(victim)), r.Session, "")
+			}
+		})
 	})
 }
+
+// staleVictim is the user whose authenticator the otp-skew attacker
+// photographs.
+const staleVictim = 9
 
 // keyAbuse: a stolen read-only key, hammered at 40 uses a minute for two
 // minutes, then asked to withdraw.

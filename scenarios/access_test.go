@@ -33,6 +33,19 @@ func TestAccountTakeover(t *testing.T) {
 	}
 }
 
+// A gateway that trusts its node's clock takes, on a node 90 s behind, a
+// code photographed three steps earlier: INV-OTP and the otp-skew
+// expectation name it.
+func TestAccountTakeoverNoClockCheckCaught(t *testing.T) {
+	out := runDrill(t, "account-takeover", 1, "duration=150m", "workload.params.bug=no-clock-check")
+	if r := resultOf(out, checkers.CheckOTP); r.Verdict != checkers.Invalid || !strings.Contains(r.Summary, "3 steps away") {
+		t.Fatalf("INV-OTP %s with the clock unchecked: %s", r.Verdict, r.Summary)
+	}
+	if r := resultOf(out, checkers.CheckAttack+":otp-skew"); r.Verdict != checkers.Invalid || r.Measured["effects"] == 0 {
+		t.Fatalf("ATTACK:otp-skew %s, effects %d: %s", r.Verdict, r.Measured["effects"], r.Summary)
+	}
+}
+
 // A gateway that lets sensitive ops through without a step-up fails
 // INV-STEPUP, naming the withdrawal that took effect without one.
 func TestAccountTakeoverSkipStepUpCaught(t *testing.T) {

@@ -61,6 +61,11 @@ type Config struct {
 	// many steps away is rejected as "window" (and reported as otp-skew)
 	// rather than "wrong" (10).
 	TOTPProbe int
+	// ClockTolerance: when the embedding node reports its clock this far
+	// or more off a trusted time (NoteClock), the gateway refuses every
+	// code until it agrees again (45s: under two steps, so a clock that
+	// would take a code from outside the window is caught).
+	ClockTolerance time.Duration
 
 	// OTPFailMax wrong codes in a row lock the user's OTP for OTPLockFor
 	// (5, 15m); PINFailMax wrong PINs lock the PIN for PINLockFor (5, 15m).
@@ -142,6 +147,7 @@ func (c Config) WithDefaults() Config {
 		c.TOTPWindow = 0
 	}
 	def(&c.TOTPProbe, 10)
+	def(&c.ClockTolerance, 45*time.Second)
 	def(&c.OTPFailMax, 5)
 	def(&c.OTPLockFor, 15*time.Minute)
 	def(&c.PINFailMax, 5)
@@ -191,7 +197,7 @@ func (c Config) Validate() error {
 	case c.BiometricMin < 0 || c.BiometricMin > BiometricMax:
 		return bad("biometric min %d: 0..%d", c.BiometricMin, BiometricMax)
 	case c.OTPLockFor < 0 || c.PINLockFor < 0 || c.SessionTTL < 0 || c.StepUpTTL < 0 || c.RateWindow < 0 ||
-		c.APIKeyLockFor < 0 || c.SIMSwapWindow < 0 || c.StuffingWindow < 0 || c.StuffingBlockFor < 0:
+		c.APIKeyLockFor < 0 || c.SIMSwapWindow < 0 || c.StuffingWindow < 0 || c.StuffingBlockFor < 0 || c.ClockTolerance < 0:
 		return bad("durations must be positive")
 	case c.OTPFailMax < 1 || c.PINFailMax < 1 || c.UserRateMax < 1 || c.KeyRateMax < 1 || c.StuffingUsers < 2 ||
 		c.TravelMinKm < 0 || c.TravelMaxKmh < 1:

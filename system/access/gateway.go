@@ -25,6 +25,11 @@ type Gateway struct {
 	ips      *lru[*ipState]     // bounded by IPsMax, least recently touched forgotten
 	usedChal *lru[bool]         // bounded by ChallengesUsedMax; the ledger's once-keys outlive it
 	chalSeq  uint64             // challenges issued by this gateway incarnation
+
+	// clockOff: how far the node's clock was last found off trusted time
+	// (NoteClock); clockBad: beyond ClockTolerance, so no code is judged
+	clockOff time.Duration
+	clockBad bool
 }
 
 // usedStepsMax bounds the TOTP steps remembered per user: accepted steps

@@ -3,6 +3,8 @@ package access
 import (
 	"fmt"
 	"time"
+
+	"vaultdrill/system/env"
 )
 
 // What one gateway learns that the others must know too. A gateway's
@@ -86,4 +88,20 @@ func (g *Gateway) NoteVerified(userID string, at time.Time) error {
 		}
 	}
 	return nil
+}
+
+// NoteClock tells the gateway how far the embedding node's clock is off a
+// trusted time (its clock minus the trusted one; system/wallet measures
+// it against the chain's blocks). Beyond ClockTolerance either way, every
+// code is refused with reason "clock" until a later NoteClock agrees; the
+// facts returned (an access.alert otp-skew to security when the clock
+// goes bad) are the caller's to emit.
+func (g *Gateway) NoteClock(off time.Duration) []env.Observation {
+	bad := off >= g.cfg.ClockTolerance || off <= -g.cfg.ClockTolerance
+	var f facts
+	if bad && !g.clockBad {
+		f.alert(AttackOTPSkew, "", notifySecurity, fmt.Sprintf("gateway %s's clock is %s off trusted time: TOTP codes refused until it agrees", g.cfg.ID, off))
+	}
+	g.clockOff, g.clockBad = off, bad
+	return f
 }

@@ -22,6 +22,13 @@ func (g *Gateway) checkOTP(now time.Time, u *user, code string, f *facts) (int64
 		f.otp(u.id, cur, "reject", "locked")
 		return cur, "locked", fmt.Errorf("%w: user %s's codes until %s", ErrLocked, u.id, ns(u.otpUntil))
 	}
+	if g.clockBad {
+		// a clock off by more than a step would take codes from outside
+		// the window (or refuse good ones): judge none until it agrees
+		f.otp(u.id, cur, "reject", "clock")
+		f.alert(AttackOTPSkew, u.id, notifySecurity, fmt.Sprintf("code refused: this gateway's clock is %s off trusted time", g.clockOff))
+		return cur, "otp-clock", fmt.Errorf("%w: the gateway's clock is %s off trusted time", ErrOTP, g.clockOff)
+	}
 	replayed, replayStep := false, int64(0)
 	if len(code) == g.cfg.TOTPDigits && strings.Trim(code, "0123456789") == "" {
 		for _, d := range []int64{0, -1, 1} {

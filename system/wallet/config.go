@@ -30,15 +30,16 @@ const (
 	BugRetryNewNonce  Bug = "retry-new-nonce" // after a broadcast timeout, re-signs with a fresh nonce (pays twice)
 	BugZeroConf       Bug = "zero-conf"       // credits deposits at zero confirmations
 	BugAirgapBypass   Bug = "airgap-bypass"   // sends cold signing requests over the network, not by courier
+	BugNoClockCheck   Bug = "no-clock-check"  // the gateway trusts the node's clock: no check against the chain's (clock.go)
 )
 
 // ParseBug checks a bug name.
 func ParseBug(s string) (Bug, error) {
 	switch b := Bug(s); b {
-	case "", BugCountInitiator, BugSweepShortfall, BugRetryNewNonce, BugZeroConf, BugAirgapBypass, BugAuditSkipField:
+	case "", BugCountInitiator, BugSweepShortfall, BugRetryNewNonce, BugZeroConf, BugAirgapBypass, BugAuditSkipField, BugNoClockCheck:
 		return b, nil
 	}
-	return "", fmt.Errorf("wallet: unknown bug %q (count-initiator, sweep-shortfall, retry-new-nonce, zero-conf, airgap-bypass, audit-skip-field)", s)
+	return "", fmt.Errorf("wallet: unknown bug %q (count-initiator, sweep-shortfall, retry-new-nonce, zero-conf, airgap-bypass, audit-skip-field, no-clock-check)", s)
 }
 
 // Screening is a compliance decision: allow, hold or deny, why, and the

@@ -104,6 +104,8 @@ func (n *Node) startGateway(e env.Env) {
 	}
 	n.gw = g
 	n.replayJournal(e)
+	n.clockHeight = 0
+	e.After(time.Second, "clock")
 }
 
 func (n *Node) accessRequest(e env.Env, from env.NodeID, payload []byte) {

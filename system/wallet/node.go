@@ -72,6 +72,7 @@ type Node struct {
 	accessOrder []string
 	mfaPending  map[string]bool // approvals whose MFA is being checked
 	boot        string          // this incarnation: its start time (onceScope)
+	clockHeight uint64          // the newest block the clock check measured (clock.go)
 
 	// sweeper state
 	scanned   uint64 // highest block height whose deposits are credited
@@ -155,6 +156,8 @@ func (n *Node) timer(e env.Env, tag string) {
 		n.sweepTick(e)
 	case "audit":
 		n.auditTrailTimer(e, rest)
+	case "clock":
+		n.clockTick(e)
 	case "xfer":
 		n.transferTimer(e, rest)
 	case "policy":
