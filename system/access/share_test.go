@@ -77,3 +77,27 @@ func TestSharedFacts(t *testing.T) {
 		t.Fatalf("unknown user: %v", err)
 	}
 }
+
+// A gateway told its clock is off refuses every code, the right one
+// included, and alerts security once; told it agrees again, it judges
+// codes as before.
+func TestClockOffRefusesCodes(t *testing.T) {
+	w := newWorld(t)
+	g := w.gateway("wallet-1", nil)
+	w.facts = append(w.facts, g.NoteClock(-90*time.Second)...)
+	w.facts = append(w.facts, g.NoteClock(-91*time.Second)...)
+	if n := w.count("access.alert", "attack=otp-skew", "notify=security"); n != 1 {
+		t.Fatalf("%d clock alerts, want one when the clock goes bad", n)
+	}
+	if d := w.do(g, t0, w.loginReq(g, t0, "alice", "alice-phone", paris)); !errors.Is(d.Err, ErrOTP) || d.Reason != "otp-clock" {
+		t.Fatalf("login with the clock off: %s %v", d.Reason, d.Err)
+	}
+	if n := w.count("access.otp", "result=reject", "reason=clock"); n != 1 {
+		t.Fatalf("%d clock rejects", n)
+	}
+	g.NoteClock(44 * time.Second) // within the 45 s tolerance
+	at := t0.Add(30 * time.Second)
+	if d := w.do(g, at, w.loginReq(g, at, "alice", "alice-phone", paris)); !d.Allowed() {
+		t.Fatalf("login with the clock back: %s %v", d.Reason, d.Err)
+	}
+}
