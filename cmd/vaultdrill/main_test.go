@@ -343,14 +343,14 @@ var custodyCI = []string{
 	"--set", "faults.generate.quiet=30m", "--set", "faults.generate.mean_gap=5m", "--set", "expect.10.params.bound=25m",
 }
 
-// withdrawal-chaos: 300 CI-length seeds with the ideal engine, two with
+// withdrawal-chaos: 200 CI-length seeds with the ideal engine, two with
 // tss-lib, and a tss report byte-identical across processes.
 func TestWithdrawalChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seed sweep: skipped with -short")
 	}
 	dir := t.TempDir()
-	args := append([]string{"sweep", "withdrawal-chaos", "--quiet", "--count", "300", "--workers", "2", "--set", "mpc.engine=ideal", "--out", filepath.Join(dir, "ideal")}, custodyCI...)
+	args := append([]string{"sweep", "withdrawal-chaos", "--quiet", "--count", "200", "--workers", "2", "--set", "mpc.engine=ideal", "--out", filepath.Join(dir, "ideal")}, custodyCI...)
 	if r := cli(t, dir, nil, args...); r.code != 0 {
 		t.Fatalf("ideal sweep: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
