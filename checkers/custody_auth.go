@@ -17,6 +17,9 @@ import (
 // (world.device) to the human it claims, was sent by the node registered
 // for that device and human, is not the initiator's (the history's
 // initiator=H), and is not older than the tier's expiry at that begin.
+// Once the access layer exists (world.user facts), an approval also needs
+// its MFA: an access.otp accept of the human's code after the approval
+// and before the begin, each accept verifying one approval.
 // "Distinct humans on distinct devices" is a matching: each counted
 // approval pairs a human with a device, no human and no device twice, so
 // one human on two devices counts once and two humans on one device count
@@ -37,6 +40,7 @@ func Quorum(in Input) Result {
 	if c.historyErr != nil {
 		return unknown(res, "history unusable (initiators unknown): "+c.historyErr.Error())
 	}
+	mfa := readMFA(in)
 	var bad []OpRef
 	var noRequest []string
 	for _, t := range c.payments() {
@@ -61,7 +65,7 @@ func Quorum(in Input) Result {
 			res.Measured["no_begin"]++
 		}
 		q := judgeApprovals(c.approvals[id], c.devices, IntentDigest(wallet, id, t.to, t.amount), initiator, cut,
-			tier.ExpiryMS*int64(time.Millisecond))
+			tier.ExpiryMS*int64(time.Millisecond), mfa)
 		res.Measured["approvals_seen"] += int64(q.seen)
 		res.Measured["approvals_counted"] += int64(len(q.humans))
 		if len(q.humans) < tier.Approvers {
@@ -108,7 +112,50 @@ func (q quorumCount) rejected() string {
 // judgeApprovals filters one withdrawal's approvals by the rule Quorum
 // states and counts distinct humans on distinct devices among the rest by
 // a maximum matching.
-func judgeApprovals(as []approvalFact, devices []deviceReg, intent, initiator string, cut obsAt, expiry int64) quorumCount {
+// mfaIndex is, once the access layer exists (world.user facts), every
+// access.otp accept by user, in stream order; each may verify one
+// approval.
+type mfaIndex struct {
+	accepts map[string][]obsAt
+	used    map[string][]bool
+}
+
+// readMFA indexes the TOTP accepts, or returns nil when the run has no
+// access layer (no world.user): approvals are then not MFA-checked.
+func readMFA(in Input) *mfaIndex {
+	m := &mfaIndex{accepts: map[string][]obsAt{}, used: map[string][]bool{}}
+	users := false
+	for i, o := range in.Observations {
+		switch {
+		case o.Kind == "world.user":
+			users = true
+		case o.Kind == "access.otp" && o.Fields["result"] == "accept":
+			u := o.Fields["user"]
+			m.accepts[u] = append(m.accepts[u], obsAt{idx: i, at: o.Time})
+			m.used[u] = append(m.used[u], false)
+		}
+	}
+	if !users {
+		return nil
+	}
+	return m
+}
+
+// verify takes the first unused accept of human's code at or after the
+// approval and before the cut (signing began): the MFA that let it
+// count. False when there is none.
+func (m *mfaIndex) verify(human string, a approvalFact, cut obsAt) bool {
+	for i, acc := range m.accepts[human] {
+		if m.used[human][i] || acc.at < a.at || acc.idx >= cut.idx {
+			continue
+		}
+		m.used[human][i] = true
+		return true
+	}
+	return false
+}
+
+func judgeApprovals(as []approvalFact, devices []deviceReg, intent, initiator string, cut obsAt, expiry int64, mfa *mfaIndex) quorumCount {
 	q := quorumCount{why: map[string]int{}}
 	type edge struct{ human, device string }
 	edges := map[edge]bool{}
@@ -142,6 +189,8 @@ func judgeApprovals(as []approvalFact, devices []deviceReg, intent, initiator st
 			why = "by the initiator"
 		case expiry > 0 && cut.at-a.at > expiry:
 			why = "expired"
+		case mfa != nil && !mfa.verify(a.human, a, cut):
+			why = "without MFA (no TOTP accept of the human's after it)"
 		}
 		if why != "" {
 			q.why[why]++

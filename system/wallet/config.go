@@ -25,21 +25,22 @@ type Info struct {
 type Bug string
 
 const (
-	BugCountInitiator Bug = "count-initiator" // counts the initiator's own approval toward the quorum
-	BugSweepShortfall Bug = "sweep-shortfall" // sweeps a tenth of the excess, so hot grows past its cap
-	BugRetryNewNonce  Bug = "retry-new-nonce" // after a broadcast timeout, re-signs with a fresh nonce (pays twice)
-	BugZeroConf       Bug = "zero-conf"       // credits deposits at zero confirmations
-	BugAirgapBypass   Bug = "airgap-bypass"   // sends cold signing requests over the network, not by courier
-	BugNoClockCheck   Bug = "no-clock-check"  // the gateway trusts the node's clock: no check against the chain's (clock.go)
+	BugCountInitiator  Bug = "count-initiator"   // counts the initiator's own approval toward the quorum
+	BugSweepShortfall  Bug = "sweep-shortfall"   // sweeps a tenth of the excess, so hot grows past its cap
+	BugRetryNewNonce   Bug = "retry-new-nonce"   // after a broadcast timeout, re-signs with a fresh nonce (pays twice)
+	BugZeroConf        Bug = "zero-conf"         // credits deposits at zero confirmations
+	BugAirgapBypass    Bug = "airgap-bypass"     // sends cold signing requests over the network, not by courier
+	BugNoClockCheck    Bug = "no-clock-check"    // the gateway trusts the node's clock: no check against the chain's (clock.go)
+	BugSkipApproverMFA Bug = "skip-approver-mfa" // counts approvals without checking the approver's MFA
 )
 
 // ParseBug checks a bug name.
 func ParseBug(s string) (Bug, error) {
 	switch b := Bug(s); b {
-	case "", BugCountInitiator, BugSweepShortfall, BugRetryNewNonce, BugZeroConf, BugAirgapBypass, BugAuditSkipField, BugNoClockCheck:
+	case "", BugCountInitiator, BugSweepShortfall, BugRetryNewNonce, BugZeroConf, BugAirgapBypass, BugAuditSkipField, BugNoClockCheck, BugSkipApproverMFA:
 		return b, nil
 	}
-	return "", fmt.Errorf("wallet: unknown bug %q (count-initiator, sweep-shortfall, retry-new-nonce, zero-conf, airgap-bypass, audit-skip-field, no-clock-check)", s)
+	return "", fmt.Errorf("wallet: unknown bug %q (count-initiator, sweep-shortfall, retry-new-nonce, zero-conf, airgap-bypass, audit-skip-field, no-clock-check, skip-approver-mfa)", s)
 }
 
 // Screening is a compliance decision: allow, hold or deny, why, and the
