@@ -338,7 +338,7 @@ func firstResponse(in Input, s *secFacts, t *attackTrace, start fact) (*response
 	if !alertOnly[t.id] {
 		if pairs, err := history.Pair(in.History); err == nil {
 			for _, p := range pairs {
-				if p.Done.Kind == history.Fail && p.DoneIdx >= 0 && t.attackerOp(p) {
+				if p.Done.Kind == history.Fail && p.DoneIdx >= 0 && t.attackerOp(p) && refusedFor(t.id, p.Done.Error) {
 					take(response{at: p.Done.Time, what: fmt.Sprintf("refusal of %s %s (%s)", p.Invoke.Op, p.Invoke.Key, orNone(p.Done.Error)),
 						ref: OpRef{Index: p.InvokeIdx, Process: p.Process, Op: p.Invoke.Op, Key: p.Invoke.Key, Time: p.Invoke.Time}})
 				}
@@ -415,6 +415,23 @@ func joinedAttacker(s *secFacts, t *attackTrace) []OpRef {
 		}
 	}
 	return out
+}
+
+// refusalBy names, for the attacks a specific control answers with a
+// refusal, what that refusal's error must say: a withdrawal of the
+// attacker's refused for another reason (insufficient funds, an expired
+// approval) is not that control answering.
+var refusalBy = map[string]string{
+	"sanctioned": "compliance", "velocity-storm": "velocity limit",
+	"structuring": "risk", "smurfing": "risk", "rapid-in-out": "risk", "new-account-drain": "risk",
+	"mixer": "risk", "peel-chain": "risk",
+}
+
+// refusedFor reports whether a refusal with error text e is the attack's
+// control at work (any refusal, for an attack with no named control).
+func refusedFor(attack, e string) bool {
+	want, ok := refusalBy[attack]
+	return !ok || strings.Contains(e, want)
 }
 
 // delegated reads another checker's verdict as the attack's effects.

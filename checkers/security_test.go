@@ -468,3 +468,29 @@ func TestAttackAPIKeyRateAndWithdrawalEffects(t *testing.T) {
 		t.Fatalf("a labeled withdrawal reserved through the key: %s %s", r.Verdict, firstDescs(r))
 	}
 }
+
+// A refusal answers an attack with a named control only when that control
+// refused: a sanctioned payment failing for lack of funds is no answer.
+func TestAttackRefusalMustBeTheControls(t *testing.T) {
+	s := time.Second
+	atk := ob(10*s, "", "world.attack", "attack", "sanctioned", "actor", "user-3", "target", "w3-1", "detail", "")
+	hist := func(errText string) []history.Event {
+		return []history.Event{
+			{V: 1, Kind: history.Invoke, Process: 3, Op: "withdraw", Key: "w3-1", Value: 5, Time: int64(10 * s), Detail: "user=u3 actor=user-3"},
+			{V: 1, Kind: history.Fail, Process: 3, Op: "withdraw", Key: "w3-1", Value: 5, Error: errText, Time: int64(11 * s)},
+		}
+	}
+	if r := firstResponseOf(Input{History: hist("wallet: insufficient funds"), Observations: []history.Observation{atk}}, "sanctioned"); r != nil {
+		t.Fatalf("a refusal for lack of funds answered a sanctioned payment: %s", r.what)
+	}
+	if r := firstResponseOf(Input{History: hist("wallet: compliance: deny: destination is sanctioned"), Observations: []history.Observation{atk}}, "sanctioned"); r == nil {
+		t.Fatal("the compliance refusal did not answer it")
+	}
+}
+
+func firstResponseOf(in Input, attack string) *response {
+	s := readSecurity(in)
+	tr := traceAttack(s, attack)
+	r, _ := firstResponse(in, s, tr, tr.attacks[0])
+	return r
+}
