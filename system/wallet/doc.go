@@ -30,10 +30,35 @@
 //	settle    ledger withdraw of that transaction's fee from the house, key
 //	          fee:wd:ID
 //
-// The risk and compliance decision hooks sit between request and reserve;
-// until those components exist every withdrawal is allowed and the audit log
-// records the allow as the default. Every decision is appended to the
-// node's audit log (system/audit) before the effect it records.
+// The compliance and risk decision hooks sit between request and reserve
+// (risk.go; without a screener or a risk node every withdrawal is allowed
+// and the audit log records the allow as the default). With an approval
+// deadline, expiry and approval race through a ledger claim (policy.go).
+// Every decision is appended to the node's audit log (system/audit) before
+// the effect it records.
+//
+// # The zero-trust gateway (gateway.go, share.go, clock.go)
+//
+// With Config.Access, client operations come as access requests (80
+// AccessEnvelope: the access codec's bytes and, for a withdrawal, the
+// first-attempt time) and are answered by 81 AccessReply; a bare
+// WithdrawRequest is refused. The node runs system/access: a pending
+// decision's once-keys (a TOTP step, a step-up challenge) are consumed in
+// the ledger under keys scoped to this node and incarnation, every
+// decision goes on the audit record with the client's device and IP, and
+// only an allowed withdraw op enters the pipeline. Approvals need the
+// approver's MFA through the same gateway. What the controls hang on
+// (logins, second-factor changes, lockouts, devices, API keys) is
+// journaled on disk and shared with the peer wallet nodes (82
+// AccessEvent). Every 30 s the node measures its clock against the
+// chain's newest block; the gateway refuses codes while it is off.
+//
+// # Policy changes (policy.go)
+//
+// Changes in effect arrive from the governance node (62 Push, certified
+// and numbered); they apply in order, once, kept on disk, and the
+// certified quorum changes go with every signing request so the signers
+// derive the same policy.
 //
 // # The sweeper (sweep.go)
 //
@@ -58,8 +83,9 @@
 // # What is durable where
 //
 // The wallet node keeps no state of its own but its transfer notes, its
-// scan height, its audit log, its replicas of its peers' logs and its
-// anchor note: reservations, nonces, credits
+// scan height, its audit log, its replicas of its peers' logs, its anchor
+// note, its access journal and its applied policy changes: reservations,
+// nonces, credits
 // and fees are in the replicated ledger, keyed for idempotency, and the
 // payments are on the chain. Losing a wallet node, or its region, loses
 // only work in progress, which the clients' retries redo.
@@ -85,8 +111,9 @@
 // # Planted bugs
 //
 // Config.Bug plants one known bug (count-initiator, sweep-shortfall,
-// retry-new-nonce, zero-conf, airgap-bypass, audit-skip-field) so the
-// custody checkers can show they catch it.
+// retry-new-nonce, zero-conf, airgap-bypass, audit-skip-field,
+// no-clock-check, skip-approver-mfa) so the checkers can show they catch
+// it.
 //
 // Determinism: time, randomness and I/O only through env.Env; maps are
 // looked up, never ranged over where order matters.
