@@ -16,7 +16,13 @@
 // naming the change), so an insider acting alone is seen inside the lock.
 // Each change that becomes effective is pushed to every wallet node
 // (MsgPush) until each acknowledges it (MsgAck); the wallets apply it
-// (system/wallet/policy.go).
+// (system/wallet/policy.go). A push is a certificate
+// (approval.ChangeCert): numbered in the order changes took effect,
+// chained to the previous quorum change, and signed with Config.Key, so
+// the wallets apply changes in order and hand the quorum ones to the
+// signers, which check the signatures and the chain themselves
+// (approval.PolicyFrom). A quorum change that other changes made invalid
+// by the time it took effect is pushed too, and changes nothing anywhere.
 //
 // Durability: every accepted request and every time-driven move is
 // appended to a journal on env.Disk and synced before it is answered or
