@@ -372,3 +372,22 @@ func TestWithdrawalChaos(t *testing.T) {
 		t.Fatal("withdrawal-chaos seed 4 (tss): report.json differs between two processes")
 	}
 }
+
+// The security team's rehearsals over several seeds each: every attack
+// stopped, answered in its bound, with no effect, whatever the faults and
+// timings a seed brings (the scenario tests run one seed each).
+func TestSecurityDrillSweeps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seed sweep: skipped with -short")
+	}
+	for _, c := range []struct {
+		drill string
+		count string
+	}{{"account-takeover", "16"}, {"api-key-abuse", "16"}, {"insider", "16"}, {"penetration", "4"}} {
+		dir := t.TempDir()
+		r := cli(t, dir, nil, "sweep", c.drill, "--quiet", "--count", c.count, "--workers", "2", "--out", filepath.Join(dir, "sw"))
+		if r.code != 0 {
+			t.Fatalf("%s sweep: exit %d\n%s%s", c.drill, r.code, r.stdout, r.stderr)
+		}
+	}
+}
