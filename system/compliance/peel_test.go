@@ -146,3 +146,26 @@ func TestExposure(t *testing.T) {
 		t.Error("exposure of a non-address known")
 	}
 }
+
+// A continuation sent as two transactions to the same next hop in one
+// block is one output of their sum: splitting it does not hide the peel.
+// The same transaction seen twice (a block read again) counts once.
+func TestPeelHopsSumsTransactionsPerEdge(t *testing.T) {
+	g := NewGraph()
+	add := func(txid string, from, to int, h uint64, amt int64) {
+		g.Add(Transfer{From: k1(from), To: k1(to), Amount: amt, Height: h, TxID: txid})
+	}
+	add("a", 2, 10, 1, 1000)
+	for i, hop := range []int{10, 11, 12} {
+		next := hop + 1
+		h := uint64(2 + i)
+		// 900 on as 800 + 100, 100 off: 90:10 only when the two add up
+		add(fmt.Sprintf("on1-%d", hop), hop, next, h, 800)
+		add(fmt.Sprintf("on2-%d", hop), hop, next, h, 100)
+		add(fmt.Sprintf("off-%d", hop), hop, 50+i, h, 100)
+		add(fmt.Sprintf("on2-%d", hop), hop, next, h, 100) // the same transaction again
+	}
+	if got := g.PeelHops(k1(13), 100); got != 3 {
+		t.Fatalf("PeelHops = %d, want 3: the split continuation was not summed (or a repeat was)", got)
+	}
+}

@@ -13,6 +13,11 @@ type Transfer struct {
 	From, To string
 	Amount   int64
 	Height   uint64
+	// TxID, when given, names the transaction: it is recorded once, and
+	// transactions between the same endpoints at the same height add up
+	// into their edge (a 90:10 split sent as 80+10 and 10 is still 90:10).
+	// Without it, a transfer repeating an edge is taken as the same one.
+	TxID string
 }
 
 // TransfersMax bounds the transfers a Graph keeps. Past it the graph is
@@ -33,8 +38,9 @@ type edge struct {
 // can only make more addresses tainted, never fewer.
 type Graph struct {
 	edges    []edge           // in the order added
-	amounts  []int64          // amounts[i]: the amount of the first transfer recorded as edges[i]
-	seen     map[edge]bool    // the set of edges, for deduplication
+	amounts  []int64          // amounts[i]: what edges[i] carried (its transactions summed)
+	seen     map[edge]int     // edge -> its index, for deduplication
+	seenTx   map[string]bool  // transaction ids recorded
 	out, in  map[string][]int // address -> indices into edges, in the order added
 	overflow int              // transfers not kept because the graph was full
 	max      int              // TransfersMax; tests lower it
@@ -62,7 +68,14 @@ func (g *Graph) Add(t Transfer) {
 		return
 	}
 	e := edge{graphKey(t.From), graphKey(t.To), t.Height}
-	if e.from == e.to || g.seen[e] {
+	if e.from == e.to || (t.TxID != "" && g.seenTx[t.TxID]) {
+		return
+	}
+	if i, ok := g.seen[e]; ok {
+		if t.TxID != "" {
+			g.seenTx[t.TxID] = true
+			g.amounts[i] += t.Amount
+		}
 		return
 	}
 	if g.max == 0 {
@@ -73,12 +86,15 @@ func (g *Graph) Add(t Transfer) {
 		return
 	}
 	if g.seen == nil {
-		g.seen, g.out, g.in = map[edge]bool{}, map[string][]int{}, map[string][]int{}
+		g.seen, g.seenTx, g.out, g.in = map[edge]int{}, map[string]bool{}, map[string][]int{}, map[string][]int{}
+	}
+	if t.TxID != "" {
+		g.seenTx[t.TxID] = true
 	}
 	i := len(g.edges)
 	g.edges = append(g.edges, e)
 	g.amounts = append(g.amounts, t.Amount)
-	g.seen[e] = true
+	g.seen[e] = i
 	g.out[e.from] = append(g.out[e.from], i)
 	g.in[e.to] = append(g.in[e.to], i)
 }
@@ -86,7 +102,7 @@ func (g *Graph) Add(t Transfer) {
 // AddBlock records every transaction of a block (chain.QueryBlock's answer).
 func (g *Graph) AddBlock(b chain.BlockInfo) {
 	for _, tx := range b.Txs {
-		g.Add(Transfer{From: tx.From, To: tx.To, Amount: tx.Amount, Height: b.Height})
+		g.Add(Transfer{From: tx.From, To: tx.To, Amount: tx.Amount, Height: b.Height, TxID: tx.TxID})
 	}
 }
 
