@@ -156,8 +156,11 @@ func TestPeelHopsSumsTransactionsPerEdge(t *testing.T) {
 		g.Add(Transfer{From: k1(from), To: k1(to), Amount: amt, Height: h, TxID: txid})
 	}
 	add("a", 2, 10, 1, 1000)
-	for i, hop := range []int{10, 11, 12} {
+	for i, hop := range []int{10, 11, 12, 13} {
 		next := hop + 1
+		if hop == 13 {
+			next = 99 // the custody address
+		}
 		h := uint64(2 + i)
 		// 900 on as 800 + 100, 100 off: 90:10 only when the two add up
 		add(fmt.Sprintf("on1-%d", hop), hop, next, h, 800)
@@ -165,7 +168,7 @@ func TestPeelHopsSumsTransactionsPerEdge(t *testing.T) {
 		add(fmt.Sprintf("off-%d", hop), hop, 50+i, h, 100)
 		add(fmt.Sprintf("on2-%d", hop), hop, next, h, 100) // the same transaction again
 	}
-	if got := g.PeelHops(k1(13), 100); got != 3 {
-		t.Fatalf("PeelHops = %d, want 3: the split continuation was not summed (or a repeat was)", got)
+	if got := g.PeelHops(k1(13), 100); got != 4 {
+		t.Fatalf("PeelHops = %d, want 4: the split continuation was not summed (or a repeat was)", got)
 	}
 }
