@@ -34,7 +34,9 @@ import (
 //   - the insider, h1, proposes lowering the top hot tier's quorum by one
 //     (ins-quorum) and whitelisting an attacker address (ins-whitelist),
 //     world.attack insider-policy for each, then approves both itself from
-//     its two devices; nobody else approves them, so they expire;
+//     its two devices (not counted); h2, h3 and h4 rubber-stamp the
+//     whitelisting, so it waits out its time lock, and h5, alerted, vetoes
+//     it inside the lock; nobody approves the quorum change, so it expires;
 //   - h1 then initiates a small withdrawal (insider-w1) from a customer
 //     account to the attacker address, world.attack self-approval: its own
 //     two approver devices approve it; the honest approvers decline it (the
@@ -149,6 +151,17 @@ func (r *run) installGovernance(w *custodyWorkload) {
 		}
 	}
 	scripts[insiderHuman] = ins
+	// Three admins rubber-stamp the whitelisting (it reads like an
+	// exchange's deposit address), so only the time lock stands between
+	// it and effect; the fourth, reading gov-1's alert, vetoes it inside
+	// the lock. Without a time lock (no-timelock) it is in effect before
+	// the veto comes: ATTACK:insider-policy names it.
+	for i, h := range []string{"h2", "h3", "h4"} {
+		scripts[h] = append(scripts[h], adminStep{at: t0 + time.Duration(3+2*i)*time.Minute, op: governance.OpApprove,
+			change: insiderWhitelist, kind: approval.ChangeWhitelist, value: attacker, device: h + "-phone"})
+	}
+	scripts["h5"] = append(scripts["h5"], adminStep{at: t0 + 20*time.Minute, op: governance.OpVeto,
+		change: insiderWhitelist, kind: approval.ChangeWhitelist, value: attacker, device: "h5-phone"})
 	for _, h := range gc.Admins {
 		a := &adminActor{run: r, human: h, keys: keys, steps: scripts[h]}
 		if h == insiderHuman {

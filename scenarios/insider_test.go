@@ -55,6 +55,12 @@ func TestInsider(t *testing.T) {
 	if n := countObs(out, "policy.change", "change="+insiderQuorum, "state=rejected"); n != 1 {
 		t.Fatalf("the insider's quorum change was not rejected (%d)", n)
 	}
+	if n := countObs(out, "policy.change", "change="+insiderWhitelist, "state=approved"); n != 1 {
+		t.Fatalf("the rubber-stamped whitelisting did not reach its quorum (%d): the time lock was not what stopped it", n)
+	}
+	if n := countObs(out, "policy.change", "change="+insiderWhitelist, "state=rejected", "reason=vetoed by h5 inside the time lock"); n != 1 {
+		t.Fatalf("the whitelisting was not vetoed inside its time lock (%d)", n)
+	}
 	if n := countObs(out, "policy.change", "state=effective"); n != 2 {
 		t.Fatalf("%d changes effective, want only %s and %s", n, benignChange, benignQuorum)
 	}
@@ -116,6 +122,9 @@ func insiderCaught(t *testing.T, bug, checker, want string) {
 
 func TestInsiderNoTimelockCaught(t *testing.T) {
 	insiderCaught(t, "no-timelock", checkers.CheckPolicy, "inside the time lock")
+	// and the insider's rubber-stamped whitelisting takes effect before
+	// the veto can stop it: the attack's own expectation names it
+	insiderCaught(t, "no-timelock", checkers.CheckAttack+":insider-policy", "policy change "+insiderWhitelist)
 }
 
 func TestInsiderCountProposerCaught(t *testing.T) {

@@ -189,6 +189,24 @@ func (g *Governor) Approve(id, admin string, now time.Time) (ChangeStatus, error
 	return *s, nil
 }
 
+// Veto rejects change id on an admin's word while it has not taken
+// effect: the time lock exists so that the other admins, alerted, can
+// stop a change its approvers let through. Any admin but the proposer
+// may veto; a change already effective (or decided) is closed to it.
+func (g *Governor) Veto(id, admin string) (ChangeStatus, error) {
+	s := g.changes[id]
+	switch {
+	case s == nil:
+		return ChangeStatus{}, fmt.Errorf("%w: %q", ErrChangeUnknown, id)
+	case !g.admin(admin) || admin == s.Proposer:
+		return *s, fmt.Errorf("%w: %q vetoes %s", ErrNotAdmin, admin, id)
+	case s.State != ChangeProposed && s.State != ChangeApproved:
+		return *s, fmt.Errorf("%w: %s is %s", ErrChangeClosed, id, s.State)
+	}
+	s.State, s.Reason = ChangeRejected, "vetoed by "+admin+" inside the time lock"
+	return *s, nil
+}
+
 // Advance moves changes whose time has come: approved ones past their
 // time lock become effective, unapproved ones past the expiry are
 // rejected. It returns the changes it moved, in proposal order.

@@ -86,3 +86,38 @@ func TestGovernanceWeaknesses(t *testing.T) {
 		t.Fatal("unknown weakness accepted")
 	}
 }
+
+// An approved change can be vetoed by another admin inside its time lock;
+// its proposer cannot veto it, nobody can once it is in effect.
+func TestVetoInsideTimelock(t *testing.T) {
+	g, t0 := govAt("")
+	for _, id := range []string{"c1", "c2"} {
+		if _, _, err := g.Propose(Change{ID: id, Kind: ChangeWhitelist, Value: "k1-" + id, Proposer: "a1", ProposedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []string{"a2", "a3", "a4"} {
+			g.Approve(id, a, t0.Add(time.Hour))
+		}
+	}
+	if _, err := g.Veto("c1", "a1"); !errors.Is(err, ErrNotAdmin) {
+		t.Fatalf("the proposer vetoed: %v", err)
+	}
+	if _, err := g.Veto("c1", "mallory"); !errors.Is(err, ErrNotAdmin) {
+		t.Fatalf("a non-admin vetoed: %v", err)
+	}
+	s, err := g.Veto("c1", "a4")
+	if err != nil || s.State != ChangeRejected {
+		t.Fatalf("veto inside the lock: %s %v", s.State, err)
+	}
+	for _, m := range g.Advance(t0.Add(25 * time.Hour)) {
+		if m.ID == "c1" {
+			t.Fatalf("a vetoed change moved: %+v", m)
+		}
+	}
+	if s, _ := g.Status("c2"); s.State != ChangeEffective {
+		t.Fatalf("c2 not effective after its lock: %s", s.State)
+	}
+	if _, err := g.Veto("c2", "a4"); !errors.Is(err, ErrChangeClosed) {
+		t.Fatalf("veto of a change in effect: %v", err)
+	}
+}

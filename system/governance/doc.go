@@ -4,8 +4,9 @@
 // whitelist, the velocity limit) from proposal to effect (INV-POLICY;
 // attack 4 of DOMAIN.md).
 //
-// Admins' clients send it signed requests (MsgRequest): a proposal or an
-// approval of one change, each an ed25519 signature by a device the
+// Admins' clients send it signed requests (MsgRequest): a proposal, an
+// approval or a veto of one change (any other admin may veto a change
+// until it takes effect: what the time lock is for), each an ed25519 signature by a device the
 // approval Registry lists for that admin, over the exact change (id, kind,
 // value) and the request's time. An unsigned, re-targeted or replayed
 // request from another change counts for nothing. The Governor decides:

@@ -23,6 +23,7 @@ const (
 const (
 	OpPropose = "propose"
 	OpApprove = "approve"
+	OpVeto    = "veto" // an admin stops a change inside its time lock
 )
 
 // Request is one admin's signed proposal or approval of one change. Kind

@@ -100,6 +100,8 @@ func (n *Node) start(e env.Env) {
 			n.gov.Propose(approval.Change{ID: r.Change, Kind: r.Kind, Value: r.Value, Proposer: r.Human, ProposedAt: r.At})
 		case OpApprove:
 			n.gov.Approve(r.Change, r.Human, r.At)
+		case OpVeto:
+			n.gov.Veto(r.Change, r.Human)
 		case "advance":
 			for _, s := range n.gov.Advance(r.At) {
 				n.took(s)
@@ -265,6 +267,8 @@ func (n *Node) request(e env.Env, from env.NodeID, r Request) {
 		reply(n.propose(e, r, now))
 	case OpApprove:
 		reply(n.approve(e, r, now))
+	case OpVeto:
+		reply(n.veto(e, r, now))
 	default:
 		reply(fmt.Errorf("governance: unknown op %q", r.Op))
 	}
@@ -326,6 +330,23 @@ func (n *Node) approve(e env.Env, r Request, now time.Time) error {
 	if after.State == approval.ChangeApproved && !after.EffectiveAt.After(now) {
 		n.advance(e)
 	}
+	return nil
+}
+
+func (n *Node) veto(e env.Env, r Request, now time.Time) error {
+	s, ok := n.gov.Status(r.Change)
+	if !ok {
+		return fmt.Errorf("%w: %q", approval.ErrChangeUnknown, r.Change)
+	}
+	if s.Kind != r.Kind || s.Value != r.Value {
+		return fmt.Errorf("governance: veto of %s (%s = %s) signed for %s = %s", r.Change, s.Kind, s.Value, r.Kind, r.Value)
+	}
+	after, err := n.gov.Veto(r.Change, r.Human)
+	if err != nil {
+		return err
+	}
+	appendRecord(e, record{Op: OpVeto, Change: r.Change, Human: r.Human, At: now})
+	n.observe(e, after, after.Reason)
 	return nil
 }
 
