@@ -99,6 +99,27 @@ func (t *attackTrace) alertAbout(f fact) bool {
 	return t.targets[u] || t.victims[u] || t.users[u] || t.targets[f.get("change")] || t.targets[f.get("withdrawal")]
 }
 
+// alertSigningRefused is the alert a signer raises when it refuses to
+// sign (system/signer): it answers the signing-path attacks whose target
+// is the digest or withdrawal it names.
+const alertSigningRefused = "signing-refused"
+
+var signingRefusalAnswers = map[string]bool{"exfiltration": true, "stale-delegation": true, "tampered-tx": true}
+
+// alertFor reports whether access.alert f answers the attack: one naming
+// the attack about its victim (alertAbout), or a signer's refusal alert
+// naming the attacker's digest or withdrawal.
+func (t *attackTrace) alertFor(f fact) bool {
+	switch a := f.get("attack"); {
+	case a == t.id:
+		return t.alertAbout(f)
+	case a == alertSigningRefused && signingRefusalAnswers[t.id]:
+		d, w := f.get("digest"), f.get("withdrawal")
+		return (d != "" && t.targets[d]) || (w != "" && t.targets[w])
+	}
+	return false
+}
+
 // targeted reports whether v is one of the attack's targets; an attack
 // that named no target targets everything.
 func (t *attackTrace) targeted(v string) bool { return len(t.targets) == 0 || t.targets[v] }
@@ -282,7 +303,7 @@ func notifiedWithin(s *secFacts, t *attackTrace, start fact, bound time.Duration
 		out[p] = 0
 	}
 	for _, f := range s.of(obsAlert) {
-		if f.get("attack") != t.id || f.Time < start.Time || !t.alertAbout(f) || (bound > 0 && f.Time-start.Time > int64(bound)) {
+		if f.Time < start.Time || !t.alertFor(f) || (bound > 0 && f.Time-start.Time > int64(bound)) {
 			continue
 		}
 		for _, p := range notifyParties {
@@ -305,7 +326,7 @@ func firstResponse(in Input, s *secFacts, t *attackTrace, start fact) (*response
 	}
 	notified := map[string]int64{}
 	for _, f := range s.of(obsAlert) {
-		if f.get("attack") != t.id || f.Time < start.Time || !t.alertAbout(f) {
+		if f.Time < start.Time || !t.alertFor(f) {
 			continue
 		}
 		notified[""]++

@@ -167,3 +167,22 @@ func TestAttackExfiltrationJoinedIsAnEffect(t *testing.T) {
 		t.Fatalf("an honest signer joined: %s %v %s", r.Verdict, r.Measured, r.Summary)
 	}
 }
+
+// A signer's refusal alert answers the signing-path attack whose digest
+// or withdrawal it names, and tells security; one naming another digest
+// does not.
+func TestAttackSigningRefusedAlert(t *testing.T) {
+	const dg = "d1g357"
+	atk := attackAt(time.Minute, "exfiltration", "signer-hot-1", dg)
+	mine := nob(time.Minute+time.Second, "signer-hot-2", "access.alert", "attack", "signing-refused", "user", "signer-hot-1", "notify", "security",
+		"digest", dg, "withdrawal", "", "reason", "no approvals")
+	other := nob(time.Minute+time.Second, "signer-hot-2", "access.alert", "attack", "signing-refused", "user", "wallet-1", "notify", "security",
+		"digest", "ffff", "withdrawal", "w9-1", "reason", "no approvals")
+	if r := Attack(Input{Observations: []history.Observation{atk, other}}, "exfiltration", time.Minute); r.Measured["detected"] != 0 {
+		t.Fatalf("another digest's refusal answered it: %v", r.Measured)
+	}
+	r := Attack(Input{Observations: []history.Observation{atk, other, mine}}, "exfiltration", time.Minute)
+	if r.Verdict != Valid || r.Measured["notified_security"] != 1 || r.Measured["notified_in_bound_security"] != 1 {
+		t.Fatalf("the refusal alert: %s %v", r.Verdict, r.Measured)
+	}
+}

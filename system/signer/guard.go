@@ -128,6 +128,29 @@ func (n *Node) authorize(e env.Env, key mpc.KeyID, digest []byte, auth *Authoriz
 	return "", fmt.Errorf("%w: memo %q names no withdrawal, sweep or refill", errRefused, tx.Memo)
 }
 
-func (n *Node) refuse(e env.Env, key mpc.KeyID, digest []byte, withdrawal string, err error) {
-	e.Observe(env.ObserveKV(ObsRefuse, "key", string(key), "digest", fmt.Sprintf("%x", digest), "withdrawal", withdrawal, "reason", err.Error()))
+// AlertSigningRefused is the access.alert attack value a signer raises
+// when it refuses to sign: security is told, whoever asked (a wallet
+// node with a tampered or under-approved transaction, or a signer that
+// would sign without the approvals).
+const AlertSigningRefused = "signing-refused"
+
+// alertedMax bounds the refusals remembered as alerted; past it the
+// memory starts over (a repeat may be alerted again).
+const alertedMax = 4096
+
+func (n *Node) refuse(e env.Env, from env.NodeID, key mpc.KeyID, digest []byte, withdrawal string, err error) {
+	d := fmt.Sprintf("%x", digest)
+	e.Observe(env.ObserveKV(ObsRefuse, "key", string(key), "digest", d, "withdrawal", withdrawal, "reason", err.Error()))
+	// security hears of each refused (requester, digest) once per
+	// incarnation, not of every retry
+	k := string(from) + "/" + d
+	if n.alerted[k] {
+		return
+	}
+	if n.alerted == nil || len(n.alerted) >= alertedMax {
+		n.alerted = map[string]bool{}
+	}
+	n.alerted[k] = true
+	e.Observe(env.ObserveKV("access.alert", "attack", AlertSigningRefused, "user", string(from), "notify", "security",
+		"digest", d, "withdrawal", withdrawal, "reason", "signer "+string(n.cfg.ID)+" refused to sign for "+string(from)+": "+err.Error()))
 }

@@ -122,6 +122,8 @@ func (c Config) withDefaults() Config {
 // Node is one signer. It implements env.Node.
 type Node struct {
 	cfg Config
+	// alerted: the (requester, digest) refusals security was told of
+	alerted map[string]bool
 	// policySeq: the highest policy-change Seq this signer has verified
 	// (guard.go), kept on disk (policySeqFile)
 	policySeq int
@@ -461,7 +463,7 @@ func (n *Node) signRequest(e env.Env, from env.NodeID, r SignRequest) {
 	}
 	if n.cfg.Guard != nil {
 		if wd, err := n.authorize(e, r.Key, r.Digest, r.Auth, e.Now()); err != nil {
-			n.refuse(e, r.Key, r.Digest, wd, err)
+			n.refuse(e, from, r.Key, r.Digest, wd, err)
 			fail(err.Error())
 			return
 		}
@@ -675,7 +677,7 @@ func (n *Node) begin(e env.Env, from env.NodeID, b Begin) {
 		// Every party re-checks on its own: a coordinator is not trusted
 		// with what the transaction is.
 		if wd, err := n.authorize(e, b.ID.Key, b.Digest, b.Auth, e.Now()); err != nil {
-			n.refuse(e, b.ID.Key, b.Digest, wd, err)
+			n.refuse(e, from, b.ID.Key, b.Digest, wd, err)
 			n.markFinished(key)
 			e.Send(from, encode(MsgAbort, Abort{ID: b.ID, Reason: "refused: " + err.Error()}))
 			return
