@@ -37,12 +37,20 @@ func TestAccountTakeover(t *testing.T) {
 // code photographed three steps earlier: INV-OTP and the otp-skew
 // expectation name it.
 func TestAccountTakeoverNoClockCheckCaught(t *testing.T) {
-	out := runDrill(t, "account-takeover", 1, "duration=150m", "workload.params.bug=no-clock-check")
-	if r := resultOf(out, checkers.CheckOTP); r.Verdict != checkers.Invalid || !strings.Contains(r.Summary, "3 steps away") {
-		t.Fatalf("INV-OTP %s with the clock unchecked: %s", r.Verdict, r.Summary)
+	otpWeaknessCaught(t, "no-clock-check", "3 steps away", "otp-skew")
+}
+
+// otpWeaknessCaught runs account-takeover with a planted TOTP weakness and
+// wants INV-OTP invalid saying want, and the attack's expectation invalid
+// with an effect.
+func otpWeaknessCaught(t *testing.T, bug, want, attack string) {
+	t.Helper()
+	out := runDrill(t, "account-takeover", 1, "duration=150m", "workload.params.bug="+bug)
+	if r := resultOf(out, checkers.CheckOTP); r.Verdict != checkers.Invalid || !strings.Contains(r.Summary, want) {
+		t.Fatalf("INV-OTP %s with %s: %s", r.Verdict, bug, r.Summary)
 	}
-	if r := resultOf(out, checkers.CheckAttack+":otp-skew"); r.Verdict != checkers.Invalid || r.Measured["effects"] == 0 {
-		t.Fatalf("ATTACK:otp-skew %s, effects %d: %s", r.Verdict, r.Measured["effects"], r.Summary)
+	if r := resultOf(out, checkers.CheckAttack+":"+attack); r.Verdict != checkers.Invalid || r.Measured["effects"] == 0 {
+		t.Fatalf("ATTACK:%s %s with %s, effects %d: %s", attack, r.Verdict, bug, r.Measured["effects"], r.Summary)
 	}
 }
 
@@ -79,13 +87,7 @@ func TestAccountTakeoverSkipStepUpCaught(t *testing.T) {
 // A TOTP check that accepts a replay fails INV-OTP and the otp-replay
 // attack's expectation, naming the replayed step.
 func TestAccountTakeoverOTPReplayCaught(t *testing.T) {
-	out := runDrill(t, "account-takeover", 1, "duration=150m", "workload.params.bug=otp-replay")
-	if r := resultOf(out, checkers.CheckOTP); r.Verdict != checkers.Invalid || !strings.Contains(r.Summary, "accepted again") {
-		t.Fatalf("INV-OTP %s with replays accepted: %s", r.Verdict, r.Summary)
-	}
-	if r := resultOf(out, checkers.CheckAttack+":otp-replay"); r.Verdict != checkers.Invalid || r.Measured["effects"] == 0 {
-		t.Fatalf("ATTACK:otp-replay %s, effects %d: %s", r.Verdict, r.Measured["effects"], r.Summary)
-	}
+	otpWeaknessCaught(t, "otp-replay", "accepted again", "otp-replay")
 }
 
 // A stolen key is rate-limited and locked, an escalation refused, while

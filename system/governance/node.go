@@ -300,13 +300,24 @@ func (n *Node) propose(e env.Env, r Request, now time.Time) error {
 	return nil
 }
 
-func (n *Node) approve(e env.Env, r Request, now time.Time) error {
+// shown returns the change r approves or vetoes, refusing a request
+// signed for another kind or value: an admin acts on exactly the change
+// they were shown.
+func (n *Node) shown(r Request) (approval.ChangeStatus, error) {
 	s, ok := n.gov.Status(r.Change)
 	if !ok {
-		return fmt.Errorf("%w: %q", approval.ErrChangeUnknown, r.Change)
+		return s, fmt.Errorf("%w: %q", approval.ErrChangeUnknown, r.Change)
 	}
 	if s.Kind != r.Kind || s.Value != r.Value {
-		return fmt.Errorf("governance: approval of %s (%s = %s) signed for %s = %s", r.Change, s.Kind, s.Value, r.Kind, r.Value)
+		return s, fmt.Errorf("governance: %s of %s (%s = %s) signed for %s = %s", r.Op, r.Change, s.Kind, s.Value, r.Kind, r.Value)
+	}
+	return s, nil
+}
+
+func (n *Node) approve(e env.Env, r Request, now time.Time) error {
+	s, err := n.shown(r)
+	if err != nil {
+		return err
 	}
 	before := len(s.Approvers)
 	after, err := n.gov.Approve(r.Change, r.Human, now)
@@ -334,12 +345,8 @@ func (n *Node) approve(e env.Env, r Request, now time.Time) error {
 }
 
 func (n *Node) veto(e env.Env, r Request, now time.Time) error {
-	s, ok := n.gov.Status(r.Change)
-	if !ok {
-		return fmt.Errorf("%w: %q", approval.ErrChangeUnknown, r.Change)
-	}
-	if s.Kind != r.Kind || s.Value != r.Value {
-		return fmt.Errorf("governance: veto of %s (%s = %s) signed for %s = %s", r.Change, s.Kind, s.Value, r.Kind, r.Value)
+	if _, err := n.shown(r); err != nil {
+		return err
 	}
 	after, err := n.gov.Veto(r.Change, r.Human)
 	if err != nil {
