@@ -3,6 +3,7 @@ package access
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -40,6 +41,7 @@ const usedStepsMax = 16
 type user struct {
 	id       string
 	secret   []byte
+	key32    string   // secret in base32, as the TOTP library takes it
 	devices  []string // sorted, at most DevicesMax
 	pin      [32]byte
 	scopes   []Scope
@@ -140,7 +142,7 @@ func (g *Gateway) AddUser(s UserSpec) error {
 	if scopes == nil {
 		scopes = slices.Clone(DefaultScopes)
 	}
-	u := &user{id: s.ID, secret: slices.Clone(s.Secret), devices: devs, pin: pinHash(s.ID, s.PIN), scopes: scopes}
+	u := &user{id: s.ID, secret: slices.Clone(s.Secret), key32: base32.StdEncoding.EncodeToString(s.Secret), devices: devs, pin: pinHash(s.ID, s.PIN), scopes: scopes}
 	if s.Home.Known {
 		// a first login is judged against home; lastAt stays zero, so
 		// no speed since then is impossible
@@ -197,7 +199,7 @@ type KeySpec struct {
 // allowed its apikey-create) and returns its token.
 func (g *Gateway) AddAPIKey(k KeySpec) (string, error) {
 	u := g.users[k.User]
-	scopes, ok := parseKeyScopes(FormatScopes(k.Scopes))
+	scopes, ok := ParseKeyScopes(FormatScopes(k.Scopes))
 	switch {
 	case u == nil:
 		return "", fmt.Errorf("%w: user %s", ErrUnknown, k.User)

@@ -249,7 +249,7 @@ func TestScopeEscalation(t *testing.T) {
 			}
 			req := Request{Kind: KindOp, User: "dave", Device: "dave-phone", Op: OpAPIKeyCreate, Params: []string{"dave", "key-2", c.want}}
 			if c.viaKey != "" {
-				scopes, _ := parseKeyScopes(c.viaKey)
+				scopes, _ := ParseKeyScopes(c.viaKey)
 				tok, err := g.AddAPIKey(KeySpec{ID: "key-1", User: "dave", Scopes: scopes})
 				if err != nil {
 					t.Fatal(err)

@@ -200,7 +200,8 @@ func (g *Gateway) keyOp(now time.Time, r Request, f *facts) Decision {
 		f.alert(AttackAPIKey, u.id, notifyUserSecurity, fmt.Sprintf("key %s over %d uses in %s", k.id, g.cfg.KeyRateMax, g.cfg.RateWindow))
 		return f.decide(use, ResultDeny, "rate", "", fmt.Errorf("%w: key %s", ErrRate, k.id))
 	}
-	if _, ok := checkParams(r.Op, k.user, r.Params); !ok {
+	sub, ok := checkParams(r.Op, k.user, r.Params)
+	if !ok {
 		return f.decide(use, ResultDeny, "params", "", fmt.Errorf("%w: %s params", ErrMalformed, r.Op))
 	}
 	if need := opTable[r.Op].scope; !slices.Contains(k.scopes, need) {
@@ -209,12 +210,11 @@ func (g *Gateway) keyOp(now time.Time, r Request, f *facts) Decision {
 		return f.decide(use, ResultDeny, "scope", "", fmt.Errorf("%w: key %s lacks %s", ErrScope, k.id, need))
 	}
 	if r.Op == OpAPIKeyCreate {
-		if want, _ := parseKeyScopes(r.Params[2]); !subset(want, k.scopes) {
+		if want, _ := ParseKeyScopes(r.Params[2]); !subset(want, k.scopes) {
 			return g.escalation(now, u, use, FormatScopes(k.scopes), r.Params[2], f)
 		}
 	}
 	f.decide(use, ResultAllow, "ok", "", nil)
-	sub, _ := checkParams(r.Op, k.user, r.Params)
 	subj := subjectOf{user: k.user, op: r.Op, params: ParamsDigest(r.Op, r.Params...), subject: sub, req: &r}
 	return g.operate(now, r, cred{u: u, scopes: k.scopes, key: k, deviceKnown: true}, subj, f)
 }
@@ -249,7 +249,7 @@ func (g *Gateway) operate(now time.Time, r Request, c cred, subj subjectOf, f *f
 	}
 	switch r.Op {
 	case OpAPIKeyCreate:
-		if want, _ := parseKeyScopes(r.Params[2]); !subset(want, c.scopes) {
+		if want, _ := ParseKeyScopes(r.Params[2]); !subset(want, c.scopes) {
 			return g.escalation(now, c.u, subj, FormatScopes(c.scopes), r.Params[2], f)
 		}
 		if g.keys[r.Params[1]] != nil {
@@ -321,7 +321,7 @@ func (g *Gateway) finish(now time.Time, r Request, c cred, subj subjectOf, chall
 	var err error
 	switch r.Op {
 	case OpAPIKeyCreate:
-		scopes, _ := parseKeyScopes(r.Params[2])
+		scopes, _ := ParseKeyScopes(r.Params[2])
 		token, err = g.AddAPIKey(KeySpec{ID: r.Params[1], User: c.u.id, Scopes: scopes})
 	case OpAPIKeyRevoke:
 		err = g.RevokeAPIKey(r.Params[1])

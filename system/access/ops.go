@@ -98,12 +98,9 @@ func FormatScopes(s []Scope) string {
 	return strings.Join(parts, ",")
 }
 
-// parseKeyScopes reads a canonical scopes parameter of an API key.
 // ParseKeyScopes parses an API key's scopes as FormatScopes writes them
 // (sorted, comma-separated, each a key scope).
-func ParseKeyScopes(p string) ([]Scope, bool) { return parseKeyScopes(p) }
-
-func parseKeyScopes(p string) ([]Scope, bool) {
+func ParseKeyScopes(p string) ([]Scope, bool) {
 	if p == "" {
 		return nil, false
 	}
@@ -139,7 +136,7 @@ func checkParams(op Op, user string, params []string) (string, bool) {
 			return "", false
 		}
 	case OpAPIKeyCreate, OpAPIKeyRevoke:
-		if _, ok := parseKeyScopes(params[2]); !ok || !validID(params[1]) {
+		if _, ok := ParseKeyScopes(params[2]); !ok || !validID(params[1]) {
 			return "", false
 		}
 	case OpSetting, OpPolicy:

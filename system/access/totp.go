@@ -47,10 +47,20 @@ func TOTPCounter(t time.Time, stepSec int64) int64 { return floorDiv(t.Unix(), s
 // digits 6 or 8, secret the raw key bytes. ok is false for a negative
 // counter or bad options.
 func HOTPCode(secret []byte, c int64, digits int, alg Algorithm) (string, bool) {
-	if c < 0 || (digits != 6 && digits != 8) || alg.hash() < 0 || len(secret) == 0 {
+	if len(secret) == 0 {
 		return "", false
 	}
-	code, err := hotp.GenerateCodeCustom(base32.StdEncoding.EncodeToString(secret), uint64(c), hotp.ValidateOpts{
+	return hotpCode(base32.StdEncoding.EncodeToString(secret), c, digits, alg)
+}
+
+// hotpCode is HOTPCode of a key already in base32, the form pquerna/otp
+// takes (a user's is encoded once, at registration: a wrong code is tried
+// against up to 2*TOTPProbe+1 steps).
+func hotpCode(key32 string, c int64, digits int, alg Algorithm) (string, bool) {
+	if c < 0 || (digits != 6 && digits != 8) || alg.hash() < 0 || key32 == "" {
+		return "", false
+	}
+	code, err := hotp.GenerateCodeCustom(key32, uint64(c), hotp.ValidateOpts{
 		Digits: otp.Digits(digits), Algorithm: alg.hash(),
 	})
 	return code, err == nil
@@ -69,9 +79,10 @@ func TOTPCode(cfg Config, secret []byte, t time.Time) string {
 // Epoch is a midnight, so the two differ by exactly that constant).
 func (g *Gateway) Step(t time.Time) int64 { return TOTPCounter(t, g.stepSec) - g.epochCounter }
 
-// codeMatches compares a presented code with step s's in constant time.
-func (g *Gateway) codeMatches(secret []byte, s int64, code string) bool {
-	want, ok := HOTPCode(secret, s+g.epochCounter, g.cfg.TOTPDigits, g.cfg.TOTPAlgorithm)
+// codeMatches compares a presented code with user u's code of step s in
+// constant time.
+func (g *Gateway) codeMatches(u *user, s int64, code string) bool {
+	want, ok := hotpCode(u.key32, s+g.epochCounter, g.cfg.TOTPDigits, g.cfg.TOTPAlgorithm)
 	return ok && len(code) == len(want) && subtle.ConstantTimeCompare([]byte(code), []byte(want)) == 1
 }
 

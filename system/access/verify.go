@@ -33,7 +33,7 @@ func (g *Gateway) checkOTP(now time.Time, u *user, code string, f *facts) (int64
 	if len(code) == g.cfg.TOTPDigits && strings.Trim(code, "0123456789") == "" {
 		for _, d := range []int64{0, -1, 1} {
 			s := cur + d
-			if abs(d) > int64(g.cfg.TOTPWindow) || !g.codeMatches(u.secret, s, code) {
+			if abs(d) > int64(g.cfg.TOTPWindow) || !g.codeMatches(u, s, code) {
 				continue
 			}
 			if g.cfg.Bug != BugOTPReplay && slices.Contains(u.used, s) {
@@ -55,7 +55,7 @@ func (g *Gateway) checkOTP(now time.Time, u *user, code string, f *facts) (int64
 		}
 		for d := int64(g.cfg.TOTPWindow) + 1; d <= int64(g.cfg.TOTPProbe); d++ {
 			for _, s := range []int64{cur - d, cur + d} {
-				if g.codeMatches(u.secret, s, code) {
+				if g.codeMatches(u, s, code) {
 					f.otp(u.id, s, "reject", "window")
 					f.alert(AttackOTPSkew, u.id, notifySecurity, fmt.Sprintf("code for step %d at step %d: %d steps off", s, cur, d))
 					g.otpFailed(now, u, f)
