@@ -251,8 +251,10 @@ func (g *Gateway) revoke(k *apiKey) error {
 }
 
 // mac is the gateway MAC of parts, hex, 128 bits.
-func (g *Gateway) mac(parts ...string) string {
-	h := hmac.New(sha256.New, g.cfg.Key)
+func (g *Gateway) mac(parts ...string) string { return macUnder(g.cfg.Key, parts...) }
+
+func macUnder(key []byte, parts ...string) string {
+	h := hmac.New(sha256.New, key)
 	h.Write([]byte("vaultdrill/access/v1"))
 	for _, p := range parts {
 		h.Write([]byte{0})
@@ -261,8 +263,12 @@ func (g *Gateway) mac(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-func (g *Gateway) keyToken(id, userID string) string {
-	return "k1|" + id + "|" + g.mac("apikey", id, userID)
+func (g *Gateway) keyToken(id, userID string) string { return KeyToken(g.cfg.Key, id, userID) }
+
+// KeyToken is the token of API key id of user under a deployment's
+// Config.Key, as AddAPIKey returns it: what the key's holder presents.
+func KeyToken(key []byte, id, userID string) string {
+	return "k1|" + id + "|" + macUnder(key, "apikey", id, userID)
 }
 
 // session tokens are s1|user|device|expires-ns|mac: any gateway holding

@@ -101,3 +101,17 @@ func TestClockOffRefusesCodes(t *testing.T) {
 		t.Fatalf("login with the clock back: %s %v", d.Reason, d.Err)
 	}
 }
+
+// KeyToken is what AddAPIKey hands out, so a key's holder can be given
+// its token without a gateway; another deployment key gives another.
+func TestKeyToken(t *testing.T) {
+	w := newWorld(t)
+	g := w.gateway("wallet-1", nil)
+	tok, err := g.AddAPIKey(KeySpec{ID: "bot", User: "bob", Scopes: []Scope{ScopeRead}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if KeyToken(testKey, "bot", "bob") != tok || KeyToken([]byte("another-key-0123456789"), "bot", "bob") == tok {
+		t.Fatalf("KeyToken disagrees with AddAPIKey's %s", tok)
+	}
+}
