@@ -213,8 +213,10 @@ type response struct {
 // the attack), notified_in_bound_PARTY (those within the bound) and
 // notified_user, notified_security, notified_admins (how
 // many of those alerts notified each party). The Summary names the
-// response and the parties notified.
-func Attack(in Input, attack string, bound time.Duration) Result {
+// response and the parties notified. Each party in notify (user,
+// security, admins) must have been alerted within the bound, or the
+// result is Invalid naming who was not.
+func Attack(in Input, attack string, bound time.Duration, notify ...string) Result {
 	res := Result{Checker: CheckAttack + ":" + attack, Measured: map[string]int64{"bound_ns": int64(bound)}}
 	s := readSecurity(in)
 	t := traceAttack(s, attack)
@@ -234,6 +236,16 @@ func Attack(in Input, attack string, bound time.Duration) Result {
 	}
 	res.Measured["alerts"] = notified[""]
 	var bad []OpRef
+	var untold []string
+	for _, p := range notify {
+		if res.Measured["notified_in_bound_"+p] == 0 {
+			untold = append(untold, p)
+		}
+	}
+	if len(untold) > 0 {
+		bad = append(bad, start.ref(start.get("target"), fmt.Sprintf("attack %s first tried at %s: %s not alerted within %s (no access.alert about it notified them in time)",
+			attack, nsStr(start.Time), strings.Join(untold, " and "), boundStr(bound))))
+	}
 	respDesc := "no response"
 	if resp != nil {
 		res.Measured["detected"] = 1

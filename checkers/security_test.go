@@ -494,3 +494,23 @@ func firstResponseOf(in Input, attack string) *response {
 	r, _ := firstResponse(in, s, tr, tr.attacks[0])
 	return r
 }
+
+// An attack that must alert security fails when only the user was told,
+// or security was told only after the bound.
+func TestAttackNotifyParties(t *testing.T) {
+	m := time.Minute
+	atk := ob(m, "", "world.attack", "attack", "new-device", "actor", "attacker-1", "target", "u2", "detail", "")
+	toUser := alert(m+time.Second, "new-device", "u2", "user", "login from unregistered device")
+	lateSecurity := alert(5*m, "new-device", "u2", "security", "held withdrawal")
+	obs := []history.Observation{atk, toUser, lateSecurity}
+	if r := Attack(Input{Observations: obs}, "new-device", time.Minute, "user"); r.Verdict != Valid {
+		t.Fatalf("the user was told in time: %s %s", r.Verdict, r.Summary)
+	}
+	r := Attack(Input{Observations: obs}, "new-device", time.Minute, "user", "security")
+	if r.Verdict != Invalid || !strings.Contains(firstDescs(r), "security not alerted within 1m0s") {
+		t.Fatalf("security told only after the bound: %s %s", r.Verdict, firstDescs(r))
+	}
+	if r := Attack(Input{Observations: obs}, "new-device", 10*time.Minute, "user", "security"); r.Verdict != Valid {
+		t.Fatalf("both told within a 10m bound: %s %s", r.Verdict, r.Summary)
+	}
+}
