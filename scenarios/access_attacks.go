@@ -55,12 +55,8 @@ var accessLookalikes = map[string]*accessAttack{
 // attackLookalike names the look-alike that runs beside an attack.
 var attackLookalike = map[string]string{"apikey-abuse": "busy-bot", "scope-escalation": "key-admin"}
 
-// attackStart and attackPlay look the script up (a function, so the
-// scripts may refer to the table without an initialization cycle).
-func attackStart(a *attackerActor) time.Duration { return a.script().start }
-
-func attackPlay(a *attackerActor, e env.Env) { a.script().play(a, e) }
-
+// script is the actor's entry in its table (looked up at run time, so
+// the scripts may refer to the tables).
 func (a *attackerActor) script() *accessAttack {
 	if a.benign {
 		return accessLookalikes[a.id]
@@ -104,13 +100,13 @@ func (a *attackerActor) Step(e env.Env, in env.Input) {
 	switch in.Kind {
 	case env.InputStart:
 		a.c, a.lastStep, a.wds = newAccClient("x"+a.id), -1, map[string]int{}
-		e.After(attackStart(a), "go")
+		e.After(a.script().start, "go")
 	case env.InputTimer:
 		if a.c.timer(e, in.Tag) {
 			return
 		}
 		if in.Tag == "go" {
-			attackPlay(a, e)
+			a.script().play(a, e)
 		}
 	case env.InputMessage:
 		if a.c.message(e, in) {

@@ -283,7 +283,7 @@ func (u *userActor) accOp(e env.Env, to env.NodeID, live func() bool) {
 		case r.Result == string(access.ResultStepUp):
 		case r.Reason == "session":
 			u.acc.session = "" // expired or refused: log in again
-			u.accRetry(e, r)
+			u.send(e)
 			return
 		default:
 			u.accRefused(e, "withdraw", r)
@@ -341,13 +341,9 @@ func (u *userActor) accRefused(e env.Env, what string, r wallet.AccessReply) {
 		u.finishWithdrawal(e, false, "", fmt.Sprintf("access: %s %s: %s", what, r.Result, orDash(r.Reason)), "")
 		return
 	}
-	u.accRetry(e, r)
-}
-
-// accRetry tries the withdrawal again at the next wallet node.
-func (u *userActor) accRetry(e env.Env, _ wallet.AccessReply) {
 	u.send(e)
 }
+
 
 func orDash(s string) string {
 	if s == "" {

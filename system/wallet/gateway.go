@@ -281,7 +281,7 @@ func (n *Node) mfaDecided(e env.Env, key, wd string, r ApprovalResponse, d acces
 	}
 	if d.Result != access.ResultPending {
 		// a lockout the approver's codes caused holds in every region
-		n.share(e, sharedOf(access.Request{}, access.Decision{Facts: d.Facts}, int64(e.Now().Sub(env.Epoch))))
+		n.share(e, locksOf(d.Facts, int64(e.Now().Sub(env.Epoch))))
 	}
 	if d.Result == access.ResultPending {
 		first := make([]bool, len(d.Once))

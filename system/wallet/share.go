@@ -46,15 +46,21 @@ type AccessEvent struct {
 
 const accessJournal = "access/journal"
 
-// sharedOf lists what a final gateway decision tells the other gateways.
-func sharedOf(req access.Request, d access.Decision, now int64) []AccessEvent {
+// locksOf lists the lockouts among a decision's facts.
+func locksOf(facts []env.Observation, now int64) []AccessEvent {
 	var out []AccessEvent
-	for _, f := range d.Facts {
+	for _, f := range facts {
 		if f.Kind == "access.lock" {
 			until, _ := strconv.ParseInt(f.Fields["until"], 10, 64)
 			out = append(out, AccessEvent{Kind: "lock", User: f.Fields["user"], What: f.Fields["what"], At: now, Until: until})
 		}
 	}
+	return out
+}
+
+// sharedOf lists what a final gateway decision tells the other gateways.
+func sharedOf(req access.Request, d access.Decision, now int64) []AccessEvent {
+	out := locksOf(d.Facts, now)
 	if !d.Allowed() {
 		return out
 	}
