@@ -344,7 +344,6 @@ func (u *userActor) accRefused(e env.Env, what string, r wallet.AccessReply) {
 	u.send(e)
 }
 
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
