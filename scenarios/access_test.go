@@ -58,17 +58,9 @@ func otpWeaknessCaught(t *testing.T, bug, want, attack string) {
 // the approvals have no TOTP accept of their human's behind them.
 func TestAccountTakeoverSkipApproverMFACaught(t *testing.T) {
 	out := runDrill(t, "account-takeover", 1, "duration=150m", "workload.params.bug=skip-approver-mfa")
-	if r := resultOf(out, checkers.CheckQuorum); r.Verdict != checkers.Invalid || !strings.Contains(r.Summary+firstDescsOf(r), "without MFA") {
+	if r := resultOf(out, checkers.CheckQuorum); r.Verdict != checkers.Invalid || !strings.Contains(r.Summary+firstDescs(r), "without MFA") {
 		t.Fatalf("INV-QUORUM %s with approver MFA skipped: %s", r.Verdict, r.Summary)
 	}
-}
-
-func firstDescsOf(r checkers.Result) string {
-	var b strings.Builder
-	for _, f := range r.First {
-		b.WriteString(" | " + f.Desc)
-	}
-	return b.String()
 }
 
 // A gateway that lets sensitive ops through without a step-up fails
