@@ -98,6 +98,14 @@ func TestAPIKeyAbuse(t *testing.T) {
 	if su := resultOf(out, checkers.CheckStepUp); !strings.Contains(su.Summary, "2 API-key changes") {
 		t.Errorf("the look-alike's key creation and revocation, stepped up, not seen: %s", su.Summary)
 	}
+	// the busy bot (u7's key, under the limit) is never locked out, and
+	// mostly answered
+	if n := countObs(out, "access.lock", "user=u7"); n != 0 {
+		t.Errorf("the benign busy bot was locked %d times", n)
+	}
+	if n := countObs(out, "access.decision", "op=apikey-use", "subject=key-u7", "decision=allow"); n < 100 {
+		t.Errorf("the busy bot's reads allowed: %d", n)
+	}
 }
 
 // The gateway keeps the report a pure function of the seed.
